@@ -1,0 +1,36 @@
+//! mfa-harness: contract, load and snapshot checks for implementations of the Huawei Cloud IAM
+//! virtual-MFA-device API, with an embedded reference implementation.
+
+pub mod api;
+pub mod cli;
+pub mod error;
+pub mod reference;
+pub mod sanitize;
+pub mod serve;
+pub mod totp;
+
+pub use error::{Error, Outcome, Result};
+
+use cli::{Cli, Command, TotpOnly};
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args.into_config()),
+        Command::Totp(args) => {
+            let config = args.into_config()?;
+            let now = config.at.unwrap_or_else(totp::unix_now);
+            let code = config.seed.code(totp::step_at(now));
+            let pair = totp::bind_pair(&config.seed, now);
+            match config.only {
+                Some(TotpOnly::Code) => println!("{code}"),
+                Some(TotpOnly::Bind) => println!("{} {}", pair.first, pair.second),
+                None => {
+                    println!("code: {code}  ({} s left in this step)", totp::seconds_left_in_step(now));
+                    println!("bind: {} {}", pair.first, pair.second);
+                }
+            }
+            Ok(Outcome::Passed)
+        }
+    }
+}
