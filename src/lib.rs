@@ -3,10 +3,12 @@
 
 pub mod api;
 pub mod cli;
+pub mod client;
 pub mod error;
 pub mod reference;
 pub mod sanitize;
 pub mod serve;
+pub mod target;
 pub mod totp;
 
 pub use error::{Error, Outcome, Result};

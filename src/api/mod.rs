@@ -3,7 +3,7 @@
 //! own transport.
 
 pub mod models;
-mod ops;
+pub mod ops;
 
 pub use ops::*;
 

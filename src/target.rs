@@ -1,0 +1,381 @@
+//! Where the target is and who we are there: the embedded reference server or a remote URL,
+//! identities provisioned through the admin API (always deleted again) or read from a pool file.
+
+use crate::api::models::{CreateUser, CreateUserResponse, TokenResponse};
+use crate::api::ops;
+use crate::client::{Exchange, HttpClient, TransportError};
+use crate::reference::faults::FaultSet;
+use crate::reference::{RunningServer, generate_password};
+use crate::{Error, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A string that must never be printed; its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for sending it; never for printing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Every secret seen in a run (tokens, passwords, seeds), so printers can redact them.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor(Arc<Mutex<Vec<String>>>);
+
+impl Redactor {
+    pub fn add(&self, secret: &str) {
+        if secret.len() >= 4 {
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).push(secret.to_string());
+        }
+    }
+
+    /// `text` with every known secret replaced by `[redacted]`.
+    pub fn redact(&self, text: &str) -> String {
+        let secrets = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        crate::sanitize::redact(text, &refs)
+    }
+}
+
+/// Admin credentials for provisioning.
+#[derive(Clone, Debug)]
+pub struct AdminCredentials {
+    pub domain: String,
+    pub name: String,
+    pub password: Secret,
+}
+
+/// What to test and how to get identities there.
+#[derive(Clone, Debug)]
+pub enum TargetSpec {
+    /// Start the reference server in-process on 127.0.0.1:0.
+    Embedded { faults: FaultSet },
+    /// A remote implementation, with admin credentials to create throw-away users.
+    Remote { url: String, admin: AdminCredentials },
+    /// A remote implementation with pre-made identities.
+    Pool { url: String, file: PathBuf },
+}
+
+/// An identity the harness acts as.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub user_id: String,
+    pub name: Option<String>,
+    pub password: Option<Secret>,
+    pub token: Secret,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolFile {
+    #[serde(default)]
+    domain: Option<String>,
+    admin: PoolIdentity,
+    #[serde(default)]
+    users: Vec<PoolIdentity>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolIdentity {
+    user_id: String,
+    token: Secret,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    password: Option<Secret>,
+}
+
+impl From<PoolIdentity> for Identity {
+    fn from(p: PoolIdentity) -> Identity {
+        Identity { user_id: p.user_id, name: p.name, password: p.password, token: p.token }
+    }
+}
+
+enum Source {
+    Provision { domain_id: String, run_id: String, next: Mutex<u32>, created: Mutex<Vec<String>> },
+    Pool { free: tokio::sync::Mutex<Vec<Identity>>, available: tokio::sync::Semaphore },
+}
+
+/// An open target: a client, the admin identity, and a source of user identities.
+pub struct Target {
+    pub client: HttpClient,
+    pub admin: Identity,
+    /// The account name, when known (needed for password tokens).
+    pub domain: Option<String>,
+    pub redactor: Redactor,
+    /// The embedded server, when there is one.
+    pub server: Option<RunningServer>,
+    pub label: String,
+    source: Source,
+}
+
+fn target_error(context: &str, e: TransportError) -> Error {
+    Error::Target(format!("{context}: {e}"))
+}
+
+fn unexpected(context: &str, exchange: &Exchange, redactor: &Redactor) -> Error {
+    let body = crate::sanitize::truncate(&String::from_utf8_lossy(&exchange.body), 300);
+    Error::Target(format!(
+        "{context}: {} {} answered {}: {}",
+        exchange.method,
+        exchange.path,
+        exchange.status,
+        crate::sanitize::for_terminal(&redactor.redact(&body))
+    ))
+}
+
+/// Obtains a password token; returns it with the token body.
+pub async fn password_token(
+    client: &HttpClient,
+    domain: &str,
+    name: &str,
+    password: &Secret,
+    redactor: &Redactor,
+) -> Result<(Secret, TokenResponse)> {
+    let exchange = client
+        .send(&ops::token_by_password(domain, name, password.expose()))
+        .await
+        .map_err(|e| target_error("could not obtain a token", e))?;
+    let context = format!("could not obtain a token for '{name}' (check --domain, --admin-name, --admin-password)");
+    if exchange.status != 201 && exchange.status != 200 {
+        return Err(unexpected(&context, &exchange, redactor));
+    }
+    let token = exchange
+        .subject_token
+        .clone()
+        .ok_or_else(|| Error::Target(format!("{context}: the answer has no X-Subject-Token header")))?;
+    redactor.add(&token);
+    let body: TokenResponse = serde_json::from_slice(&exchange.body)
+        .map_err(|e| Error::Target(format!("{context}: the token body is not as documented ({e})")))?;
+    Ok((Secret::new(token), body))
+}
+
+impl Target {
+    /// Opens the target: starts the embedded server or checks the remote one, and obtains the
+    /// admin identity.
+    pub async fn open(spec: &TargetSpec, timeout: Duration) -> Result<Target> {
+        let redactor = Redactor::default();
+        match spec {
+            TargetSpec::Embedded { faults } => {
+                let server = RunningServer::start_embedded(*faults)
+                    .await
+                    .map_err(|e| Error::Internal(format!("could not start the embedded reference server: {e}")))?;
+                let admin = AdminCredentials {
+                    domain: server.config.domain.clone(),
+                    name: server.config.admin_name.clone(),
+                    password: Secret::new(server.config.admin_password.clone()),
+                };
+                let url = server.base_url.clone();
+                let mut target = Target::provisioned(&url, &admin, timeout, redactor).await?;
+                target.label = "reference".to_string();
+                target.server = Some(server);
+                Ok(target)
+            }
+            TargetSpec::Remote { url, admin } => Target::provisioned(url, admin, timeout, redactor).await,
+            TargetSpec::Pool { url, file } => Target::pooled(url, file, timeout, redactor),
+        }
+    }
+
+    async fn provisioned(url: &str, admin: &AdminCredentials, timeout: Duration, redactor: Redactor) -> Result<Target> {
+        redactor.add(admin.password.expose());
+        let client = HttpClient::new(url, timeout).map_err(|e| target_error("could not build the HTTP client", e))?;
+        let (token, body) = password_token(&client, &admin.domain, &admin.name, &admin.password, &redactor).await?;
+        let run_id = crate::reference::store::random_hex(3);
+        Ok(Target {
+            client,
+            admin: Identity {
+                user_id: body.token.user.id.clone(),
+                name: Some(admin.name.clone()),
+                password: Some(admin.password.clone()),
+                token,
+            },
+            domain: Some(admin.domain.clone()),
+            redactor,
+            server: None,
+            label: host_label(url),
+            source: Source::Provision {
+                domain_id: body.token.user.domain.id,
+                run_id,
+                next: Mutex::new(0),
+                created: Mutex::new(Vec::new()),
+            },
+        })
+    }
+
+    fn pooled(url: &str, file: &Path, timeout: Duration, redactor: Redactor) -> Result<Target> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::Usage(format!("could not read the pool file {}: {e}", file.display())))?;
+        let pool: PoolFile = toml::from_str(&text).map_err(|e| {
+            Error::Usage(format!(
+                "the pool file {} is not valid: {}",
+                file.display(),
+                crate::sanitize::redact(&e.to_string(), &[])
+            ))
+        })?;
+        if pool.users.len() < 2 {
+            return Err(Error::Usage(format!(
+                "the pool file {} lists {} users; at least 2 are needed ([[users]] user_id, token)",
+                file.display(),
+                pool.users.len()
+            )));
+        }
+        redactor.add(pool.admin.token.expose());
+        for user in &pool.users {
+            redactor.add(user.token.expose());
+            if let Some(p) = &user.password {
+                redactor.add(p.expose());
+            }
+        }
+        let client = HttpClient::new(url, timeout).map_err(|e| target_error("could not build the HTTP client", e))?;
+        let users: Vec<Identity> = pool.users.into_iter().map(Identity::from).collect();
+        let count = users.len();
+        Ok(Target {
+            client,
+            admin: pool.admin.into(),
+            domain: pool.domain,
+            redactor,
+            server: None,
+            label: host_label(url),
+            source: Source::Pool {
+                free: tokio::sync::Mutex::new(users),
+                available: tokio::sync::Semaphore::new(count),
+            },
+        })
+    }
+
+    /// How many users can be held at once (`None`: unlimited, they are created on demand).
+    pub fn capacity(&self) -> Option<usize> {
+        match &self.source {
+            Source::Provision { .. } => None,
+            Source::Pool { available, .. } => Some(available.available_permits()),
+        }
+    }
+
+    /// Whether users are created (and can be given passwords) rather than taken from a pool.
+    pub fn provisions(&self) -> bool {
+        matches!(self.source, Source::Provision { .. })
+    }
+
+    /// A user identity for the caller's exclusive use until [`Target::release`].
+    pub async fn acquire(&self) -> Result<Identity> {
+        match &self.source {
+            Source::Provision { domain_id, run_id, next, created } => {
+                let n = {
+                    let mut next = next.lock().unwrap_or_else(|e| e.into_inner());
+                    *next += 1;
+                    *next
+                };
+                let name = format!("mfa-harness-{run_id}-{n}");
+                let password = Secret::new(generate_password());
+                self.redactor.add(password.expose());
+                let user = CreateUser {
+                    name: name.clone(),
+                    domain_id: domain_id.clone(),
+                    password: Some(password.expose().to_string()),
+                    enabled: Some(true),
+                    description: Some("throw-away user of mfa-harness; safe to delete".into()),
+                };
+                let op = ops::create_user(Some(self.admin.token.expose()), &user);
+                let exchange =
+                    self.client.send(&op).await.map_err(|e| target_error("could not create a test user", e))?;
+                if exchange.status != 201 && exchange.status != 200 {
+                    return Err(unexpected(
+                        "could not create a test user (may the admin create users?)",
+                        &exchange,
+                        &self.redactor,
+                    ));
+                }
+                let created_user: CreateUserResponse = serde_json::from_slice(&exchange.body).map_err(|e| {
+                    Error::Target(format!("could not create a test user: the answer is not as documented ({e})"))
+                })?;
+                created.lock().unwrap_or_else(|e| e.into_inner()).push(created_user.user.id.clone());
+                let domain = self.domain.clone().unwrap_or_default();
+                let (token, _) = password_token(&self.client, &domain, &name, &password, &self.redactor).await?;
+                Ok(Identity { user_id: created_user.user.id, name: Some(name), password: Some(password), token })
+            }
+            Source::Pool { free, available } => {
+                let permit = available
+                    .acquire()
+                    .await
+                    .map_err(|_| Error::Internal("the identity pool was closed".to_string()))?;
+                permit.forget();
+                let mut free = free.lock().await;
+                free.pop().ok_or_else(|| Error::Internal("the identity pool is empty".to_string()))
+            }
+        }
+    }
+
+    /// Gives an identity back: a pooled one returns to the pool, a provisioned one is kept
+    /// until [`Target::close`] deletes it.
+    pub async fn release(&self, identity: Identity) {
+        if let Source::Pool { free, available } = &self.source {
+            free.lock().await.push(identity);
+            available.add_permits(1);
+        }
+    }
+
+    /// Ids of the users this run created and has not deleted yet.
+    pub fn created_users(&self) -> Vec<String> {
+        match &self.source {
+            Source::Provision { created, .. } => created.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            Source::Pool { .. } => Vec::new(),
+        }
+    }
+
+    /// Deletes every user this run created and stops the embedded server. Returns the users
+    /// that could not be deleted, with the reason.
+    pub async fn close(mut self) -> Vec<(String, String)> {
+        let mut leftovers = Vec::new();
+        let ids = self.created_users();
+        let results = futures::future::join_all(ids.iter().map(|id| {
+            let op = ops::delete_user(Some(self.admin.token.expose()), id);
+            let client = self.client.clone();
+            async move { (id.clone(), client.send(&op).await) }
+        }))
+        .await;
+        for (id, result) in results {
+            match result {
+                Ok(e) if e.status == 204 || e.status == 200 || e.status == 404 => {}
+                Ok(e) => leftovers.push((id, format!("delete answered {}", e.status))),
+                Err(e) => leftovers.push((id, e.to_string())),
+            }
+        }
+        if let Source::Provision { created, .. } = &self.source {
+            created.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+        leftovers
+    }
+}
+
+/// The host part of a URL, for naming snapshot folders and reports.
+pub fn host_label(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}_{p}"),
+                None => h.to_string(),
+            })
+        })
+        .unwrap_or_else(|| "target".to_string())
+}
