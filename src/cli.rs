@@ -1,10 +1,119 @@
 //! Command-line definitions (clap) and their conversion into plain configuration structs.
 
-use crate::reference::faults::Fault;
+use crate::contract::{CheckConfig, Format};
+use crate::reference::faults::{Fault, FaultSet};
 use crate::serve::ServeConfig;
+use crate::target::{AdminCredentials, Secret, TargetSpec};
 use crate::totp::Seed;
+use crate::{Error, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where to test and as whom; shared by `check`, `load` and `snapshot`.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Base URL of the implementation (http or https). Without it, the embedded reference
+    /// server is started on 127.0.0.1:0 and tested.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Account (domain) name for the admin token.
+    #[arg(long, env = "MFA_DOMAIN")]
+    pub domain: Option<String>,
+    /// Administrator user name; throw-away users are created with it and deleted at the end.
+    #[arg(long, env = "MFA_ADMIN_NAME")]
+    pub admin_name: Option<String>,
+    /// Administrator password.
+    #[arg(long, env = "MFA_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// TOML file of pre-made identities ([admin] user_id, token; [[users]] user_id, token).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["admin_name", "admin_password"])]
+    pub pool: Option<PathBuf>,
+    /// Switch on a fault of the embedded server (repeatable; only without --target).
+    #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
+    pub faults: Vec<Fault>,
+    /// Per-request timeout, e.g. 10s, 500ms.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// Parses `10s`, `500ms`, `1m30s`.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("'{text}' is not a duration such as 10s or 500ms ({e})"))
+}
+
+impl TargetArgs {
+    pub fn into_spec(self) -> Result<TargetSpec> {
+        let Some(url) = self.target else {
+            return Ok(TargetSpec::Embedded { faults: FaultSet::new(&self.faults) });
+        };
+        let parsed = url::Url::parse(&url).map_err(|e| {
+            Error::Usage(format!("--target '{url}' is not a URL ({e}); use e.g. http://127.0.0.1:8080"))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::Usage(format!("--target '{url}' must be an http or https URL")));
+        }
+        if let Some(file) = self.pool {
+            return Ok(TargetSpec::Pool { url, file });
+        }
+        match (self.domain, self.admin_name, self.admin_password) {
+            (Some(domain), Some(name), Some(password)) => Ok(TargetSpec::Remote {
+                url,
+                admin: AdminCredentials { domain, name, password: Secret::new(password) },
+            }),
+            _ => Err(Error::Usage(
+                "--target needs identities: --domain, --admin-name and --admin-password (or MFA_DOMAIN, \
+                 MFA_ADMIN_NAME, MFA_ADMIN_PASSWORD), or --pool FILE"
+                    .into(),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE (a text report still goes to stdout).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Run only cases whose id matches (substring, or glob with *); repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub only: Vec<String>,
+    /// Fail on should-level findings too, and forbid unknown properties where the docs list all.
+    #[arg(long)]
+    pub strict: bool,
+    /// Directory of extra or replacement contract cases (*.toml).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// Directory of schemas that replace or add to the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    pub schemas: Option<PathBuf>,
+    /// How many cases run at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+}
+
+impl CheckArgs {
+    pub fn into_config(self) -> Result<CheckConfig> {
+        let timeout = self.target.timeout;
+        Ok(CheckConfig {
+            target: self.target.into_spec()?,
+            format: self.format,
+            output: self.output,
+            only: self.only,
+            strict: self.strict,
+            timeout,
+            scenarios: self.scenarios,
+            schemas: self.schemas,
+            concurrency: self.concurrency as usize,
+        })
+    }
+}
 
 /// Contract, load and snapshot checks for the Huawei Cloud IAM virtual-MFA-device API.
 #[derive(Debug, Parser)]
@@ -16,6 +125,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the contract cases against a target (the embedded reference server by default).
+    Check(CheckArgs),
     /// Run the reference implementation as a standalone server.
     Serve(ServeArgs),
     /// Print TOTP codes for a seed: the current code and the pair that bind needs.
@@ -87,8 +198,8 @@ impl ServeArgs {
 }
 
 impl TotpArgs {
-    pub fn into_config(self) -> crate::Result<TotpConfig> {
-        let seed = Seed::parse(&self.seed).map_err(|e| crate::Error::Usage(e.to_string()))?;
+    pub fn into_config(self) -> Result<TotpConfig> {
+        let seed = Seed::parse(&self.seed).map_err(|e| Error::Usage(e.to_string()))?;
         Ok(TotpConfig { seed, at: self.at, only: self.only })
     }
 }

@@ -4,9 +4,11 @@
 pub mod api;
 pub mod cli;
 pub mod client;
+pub mod contract;
 pub mod error;
 pub mod reference;
 pub mod sanitize;
+pub mod schemas;
 pub mod serve;
 pub mod target;
 pub mod totp;
@@ -18,6 +20,7 @@ use cli::{Cli, Command, TotpOnly};
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
+        Command::Check(args) => contract::run(args.into_config()?),
         Command::Serve(args) => serve::run(args.into_config()),
         Command::Totp(args) => {
             let config = args.into_config()?;

@@ -322,12 +322,22 @@ impl Target {
         }
     }
 
-    /// Gives an identity back: a pooled one returns to the pool, a provisioned one is kept
-    /// until [`Target::close`] deletes it.
+    /// Gives an identity back: a pooled one returns to the pool, a provisioned one is deleted
+    /// now (so few exist at once); one that could not be deleted is retried by [`Target::close`].
     pub async fn release(&self, identity: Identity) {
-        if let Source::Pool { free, available } = &self.source {
-            free.lock().await.push(identity);
-            available.add_permits(1);
+        match &self.source {
+            Source::Pool { free, available } => {
+                free.lock().await.push(identity);
+                available.add_permits(1);
+            }
+            Source::Provision { created, .. } => {
+                let op = ops::delete_user(Some(self.admin.token.expose()), &identity.user_id);
+                if let Ok(e) = self.client.send(&op).await
+                    && matches!(e.status, 200 | 204 | 404)
+                {
+                    created.lock().unwrap_or_else(|e| e.into_inner()).retain(|id| *id != identity.user_id);
+                }
+            }
         }
     }
 

@@ -1,0 +1,316 @@
+//! The contract case model, read from `scenarios/contract/*.toml` (embedded) and `--scenarios DIR`.
+
+use crate::api::OpKind;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// `must`: the documentation states it consistently; `should`: best practice or an
+/// inconsistency between documentation versions (DESIGN.md, Severity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Must,
+    Should,
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Must => "must",
+            Severity::Should => "should",
+        })
+    }
+}
+
+/// Who sends a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Actor {
+    /// The case's own throw-away user.
+    #[serde(rename = "self")]
+    Own,
+    /// A second, unrelated non-admin user.
+    Other,
+    /// The account administrator.
+    Admin,
+    /// No `X-Auth-Token` at all.
+    Anonymous,
+    /// A token that was never issued.
+    InvalidToken,
+}
+
+impl Actor {
+    /// Whether this actor is a user the case must acquire.
+    pub fn is_user(self) -> bool {
+        matches!(self, Actor::Own | Actor::Other)
+    }
+}
+
+/// How the TOTP codes of a bind, unbind or token step are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeMode {
+    /// Bind: codes of steps t−1 and t. Unbind/token: the code of the next unused step.
+    Valid,
+    /// Bind: the code of step t twice.
+    SameCodeTwice,
+    /// Bind: codes of steps t−1 and t+1 (both inside ±1, not consecutive).
+    NonConsecutive,
+    /// Codes of steps t−3 and t−2: outside any ±1 window.
+    Stale,
+    /// Codes that match no step near now.
+    Wrong,
+    /// Exactly the codes of the previous successful bind of this device.
+    Replay,
+    /// `000000`: for an administrator's unbind, whose code is not verified.
+    Arbitrary,
+}
+
+/// One request of a case and what must come back.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub op: OpKind,
+    /// Who sends it (default `self`).
+    #[serde(default = "default_actor", rename = "as")]
+    pub actor: Actor,
+    /// Whose user id / device the request names (default `self`).
+    #[serde(default = "default_actor")]
+    pub subject: Actor,
+    #[serde(default)]
+    pub codes: Option<CodeMode>,
+    /// JSON pointer → value, set in the default body; strings may use `{self.user_id}`,
+    /// `{other.user_id}`, `{admin.user_id}`, `{self.serial}`, `{unique}`.
+    #[serde(default, rename = "set")]
+    pub overrides: BTreeMap<String, toml::Value>,
+    /// JSON pointers removed from the default body.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// A raw body sent instead of the JSON one (malformed-input cases).
+    #[serde(default)]
+    pub raw_body: Option<String>,
+    /// Query parameters replaced or added (delete).
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// Accepted statuses, at the case's severity.
+    pub expect: Vec<u16>,
+    /// A narrower set the documentation prefers; missing it is a `should` finding.
+    #[serde(default)]
+    pub prefer: Vec<u16>,
+    /// Validate the body against the schema of the received status (default true).
+    #[serde(default = "yes")]
+    pub schema: bool,
+    /// JSON pointer → expected value (templates allowed).
+    #[serde(default)]
+    pub equals: BTreeMap<String, String>,
+    /// JSON pointers that must not exist in the body.
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// List answers only: the subject's device must (true) or must not (false) be listed.
+    #[serde(default)]
+    pub lists_subject: Option<bool>,
+    /// Send this many copies at once.
+    #[serde(default = "one")]
+    pub parallel: usize,
+    /// Parallel steps: exact count of answers per status, e.g. `{ "204" = 1 }`.
+    #[serde(default)]
+    pub expect_count: BTreeMap<String, usize>,
+    /// A precondition: when it fails the case is an error ("could not set up"), not a finding.
+    #[serde(default)]
+    pub setup: bool,
+    /// Overrides the case's severity for this step.
+    #[serde(default)]
+    pub severity: Option<Severity>,
+}
+
+fn default_actor() -> Actor {
+    Actor::Own
+}
+fn yes() -> bool {
+    true
+}
+fn one() -> usize {
+    1
+}
+
+/// One contract case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    /// Documentation page ids of the spec (e.g. `iam_08_0017`).
+    pub doc: Vec<String>,
+    pub severity: Severity,
+    /// Needs a password for the own user (token cases); skipped with pool identities without one.
+    #[serde(default)]
+    pub needs_password: bool,
+    #[serde(rename = "step")]
+    pub steps: Vec<Step>,
+    /// Where the case was read from (set by the loader).
+    #[serde(skip)]
+    pub source: String,
+}
+
+impl Case {
+    /// The users the case needs, in a stable order.
+    pub fn users(&self) -> Vec<Actor> {
+        let mut users: Vec<Actor> =
+            self.steps.iter().flat_map(|s| [s.actor, s.subject]).filter(|a| a.is_user()).collect();
+        users.sort();
+        users.dedup();
+        users
+    }
+
+    /// The severity a step's checks are judged at.
+    pub fn step_severity(&self, step: &Step) -> Severity {
+        step.severity.unwrap_or(self.severity)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    #[serde(rename = "case", default)]
+    cases: Vec<Case>,
+}
+
+/// The embedded scenario files.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("create.toml", include_str!("../../scenarios/contract/create.toml")),
+    ("bind.toml", include_str!("../../scenarios/contract/bind.toml")),
+    ("unbind.toml", include_str!("../../scenarios/contract/unbind.toml")),
+    ("delete.toml", include_str!("../../scenarios/contract/delete.toml")),
+    ("query.toml", include_str!("../../scenarios/contract/query.toml")),
+    ("list.toml", include_str!("../../scenarios/contract/list.toml")),
+    ("general.toml", include_str!("../../scenarios/contract/general.toml")),
+];
+
+fn parse(name: &str, text: &str) -> Result<Vec<Case>> {
+    let file: CaseFile =
+        toml::from_str(text).map_err(|e| Error::Usage(format!("scenario file {name} is not valid: {e}")))?;
+    let mut cases = file.cases;
+    for case in &mut cases {
+        case.source = name.to_string();
+        validate(case).map_err(|e| Error::Usage(format!("scenario file {name}, case '{}': {e}", case.id)))?;
+    }
+    Ok(cases)
+}
+
+fn validate(case: &Case) -> std::result::Result<(), String> {
+    if case.id.is_empty() || case.steps.is_empty() {
+        return Err("a case needs an id and at least one [[case.step]]".into());
+    }
+    for (i, step) in case.steps.iter().enumerate() {
+        let n = i + 1;
+        if step.expect.is_empty() {
+            return Err(format!("step {n} has an empty expect list"));
+        }
+        if let Some(p) = step.prefer.iter().find(|p| !step.expect.contains(p)) {
+            return Err(format!("step {n} prefers {p}, which its expect list does not accept"));
+        }
+        if step.parallel == 0 || step.parallel > 256 {
+            return Err(format!("step {n}: parallel must be 1 to 256"));
+        }
+        for key in step.expect_count.keys() {
+            if key.parse::<u16>().is_err() {
+                return Err(format!("step {n}: expect_count key '{key}' is not a status code"));
+            }
+        }
+        for pointer in step.overrides.keys().chain(&step.remove).chain(step.equals.keys()).chain(&step.absent) {
+            if !pointer.starts_with('/') {
+                return Err(format!("step {n}: '{pointer}' is not a JSON pointer (it must start with '/')"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Loads the embedded cases, then the `*.toml` files of `dir` (a case with the id of an
+/// embedded one replaces it). Ids must be unique.
+pub fn load(dir: Option<&Path>) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    for (name, text) in EMBEDDED {
+        cases.extend(parse(name, text)?);
+    }
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Error::Usage(format!("could not read --scenarios {}: {e}", dir.display())))?;
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::Usage(format!("could not read {}: {e}", path.display())))?;
+            for case in parse(&path.display().to_string(), &text)? {
+                match cases.iter_mut().find(|c: &&mut Case| c.id == case.id) {
+                    Some(existing) => *existing = case,
+                    None => cases.push(case),
+                }
+            }
+        }
+    }
+    let mut ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    ids.sort();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::Usage(format!("two contract cases share the id '{}'", w[0])));
+    }
+    Ok(cases)
+}
+
+/// Keeps the cases whose id matches `pattern`: `*` matches any run of characters; a pattern
+/// without `*` matches ids containing it.
+pub fn matches(pattern: &str, id: &str) -> bool {
+    if !pattern.contains('*') {
+        return id.contains(pattern);
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = id;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else { return false };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else { return false };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_cases_load_and_are_many() {
+        let cases = load(None).unwrap();
+        assert!(cases.len() >= 40, "{} cases", cases.len());
+        for case in &cases {
+            assert!(!case.doc.is_empty(), "{} cites no doc page", case.id);
+        }
+    }
+
+    #[test]
+    fn patterns_match_as_documented() {
+        assert!(matches("bind.", "bind.success"));
+        assert!(matches("bind.*", "bind.success") && !matches("bind.*", "unbind.success"));
+        assert!(matches("*success", "query.success") && !matches("*success", "query.success.x"));
+        assert!(matches("q*y.s*", "query.success"));
+    }
+
+    #[test]
+    fn bad_case_files_are_usage_errors_naming_the_case() {
+        let text = "[[case]]\nid='x'\ntitle='t'\ndoc=['d']\nseverity='must'\n[[case.step]]\nop='bind'\nexpect=[204]\nprefer=[409]\n";
+        let err = parse("f.toml", text).unwrap_err().to_string();
+        assert!(err.contains("case 'x'") && err.contains("prefers 409"), "{err}");
+        let err = parse("f.toml", "[[case]]\nid='y'").unwrap_err().to_string();
+        assert!(err.contains("f.toml"), "{err}");
+    }
+}

@@ -1,0 +1,162 @@
+//! Judges one exchange against its step: status, schema, values, and the rules every answer
+//! must keep (no seed outside create, JSON labelled as JSON).
+
+use super::build::CaseState;
+use super::case::{Severity, Step};
+use super::report::{Finding, RequestView, ResponseView, SchemaFailure};
+use crate::api::OpKind;
+use crate::client::Exchange;
+use crate::sanitize;
+use crate::schemas::Schemas;
+use crate::target::Redactor;
+use serde_json::Value;
+
+/// Longest body excerpt a finding shows.
+const BODY_EXCERPT: usize = 600;
+/// At most this many schema findings per answer.
+const MAX_SCHEMA_FINDINGS: usize = 3;
+
+/// What a check of one step knows.
+pub struct StepContext<'a> {
+    pub step: &'a Step,
+    pub number: usize,
+    pub severity: Severity,
+    pub state: &'a CaseState,
+    pub redactor: &'a Redactor,
+    pub schemas: &'a Schemas,
+    pub strict: bool,
+}
+
+/// The request of an exchange as a finding shows it: tokens never, other secrets redacted.
+pub fn request_view(exchange: &Exchange, redactor: &Redactor) -> RequestView {
+    RequestView {
+        method: exchange.method.to_string(),
+        path: sanitize::for_terminal(&redactor.redact(&exchange.path)),
+        token: if exchange.token_sent { "[redacted]" } else { "none" },
+        body: exchange.request_body.as_ref().map(|b| {
+            sanitize::for_terminal(&redactor.redact(&sanitize::truncate(&String::from_utf8_lossy(b), BODY_EXCERPT)))
+        }),
+    }
+}
+
+/// The answer of an exchange as a finding shows it.
+pub fn response_view(exchange: &Exchange, redactor: &Redactor) -> ResponseView {
+    let body = sanitize::truncate(&String::from_utf8_lossy(&exchange.body), BODY_EXCERPT);
+    ResponseView {
+        status: exchange.status,
+        content_type: exchange.content_type.as_deref().map(sanitize::for_terminal),
+        body: sanitize::for_terminal(&redactor.redact(&body)),
+    }
+}
+
+impl StepContext<'_> {
+    fn finding(&self, exchange: &Exchange, severity: Severity, check: &str, message: String) -> Finding {
+        Finding {
+            severity,
+            step: self.number,
+            operation: self.step.op.name().to_string(),
+            check: check.to_string(),
+            message: sanitize::for_terminal(&self.redactor.redact(&message)),
+            request: Some(request_view(exchange, self.redactor)),
+            response: Some(response_view(exchange, self.redactor)),
+            schema: None,
+        }
+    }
+
+    /// Every finding of one exchange.
+    pub fn check(&self, exchange: &Exchange) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        let step = self.step;
+        let status = exchange.status;
+        if !step.expect.contains(&status) {
+            let message = format!("answered {status}; the contract allows {}", list(&step.expect));
+            findings.push(self.finding(exchange, self.severity, "status", message));
+        } else if !step.prefer.is_empty() && !step.prefer.contains(&status) {
+            let message = format!("answered {status}; the documentation prefers {}", list(&step.prefer));
+            findings.push(self.finding(exchange, Severity::Should, "preferred-status", message));
+        }
+        let json = exchange.json();
+        if step.schema {
+            for violation in self
+                .schemas
+                .validate_response(step.op, status, &exchange.body, self.strict)
+                .into_iter()
+                .take(MAX_SCHEMA_FINDINGS)
+            {
+                let mut f = self.finding(exchange, self.severity, "schema", violation.message.clone());
+                f.schema = Some(SchemaFailure {
+                    schema: violation.schema.clone(),
+                    keyword: violation.keyword.clone(),
+                    pointer: violation.instance_pointer.clone(),
+                    schema_pointer: violation.schema_pointer.clone(),
+                });
+                findings.push(f);
+            }
+        }
+        for (pointer, template) in &step.equals {
+            let expected = self.state.expand(template);
+            let actual = json.as_ref().and_then(|v| v.pointer(pointer));
+            if actual.and_then(Value::as_str) != Some(expected.as_str()) {
+                let shown = actual.map_or("nothing".to_string(), |v| sanitize::truncate(&v.to_string(), 120));
+                let message = format!("{pointer} is {shown}; expected \"{expected}\"");
+                findings.push(self.finding(exchange, self.severity, "equals", message));
+            }
+        }
+        for pointer in &step.absent {
+            if json.as_ref().and_then(|v| v.pointer(pointer)).is_some() {
+                let message = format!("{pointer} is present; the contract never returns it here");
+                findings.push(self.finding(exchange, self.severity, "absent", message));
+            }
+        }
+        if let (Some(expected), true) = (step.lists_subject, (200..300).contains(&status)) {
+            let user_id = self.state.user_id(step.subject);
+            let serial = self.state.serial(step.subject);
+            let listed =
+                json.as_ref().and_then(|v| v.pointer("/virtual_mfa_devices")).and_then(Value::as_array).is_some_and(
+                    |devices| {
+                        devices.iter().any(|d| {
+                            d.get("serial_number").and_then(Value::as_str) == Some(serial.as_str())
+                                && d.get("user_id").and_then(Value::as_str) == Some(user_id.as_str())
+                        })
+                    },
+                );
+            if listed != expected {
+                let message = if expected {
+                    format!("the list does not contain the device {serial} of user {user_id}")
+                } else {
+                    format!("the list still contains the device {serial} of user {user_id}")
+                };
+                findings.push(self.finding(exchange, self.severity, "listed", message));
+            }
+        }
+        findings.extend(self.universal(exchange));
+        findings
+    }
+
+    /// Rules every answer keeps, whatever the step expects.
+    pub fn universal(&self, exchange: &Exchange) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if self.step.op != OpKind::Create {
+            let body = String::from_utf8_lossy(&exchange.body);
+            let leaked =
+                self.state.devices.values().filter_map(|d| d.seed.as_ref()).any(|s| body.contains(&s.to_base32()));
+            if leaked {
+                let message = "the answer contains the device's TOTP seed; only create may return it".to_string();
+                findings.push(self.finding(exchange, Severity::Must, "seed-leak", message));
+            }
+        }
+        if !exchange.body.is_empty() {
+            let content_type = exchange.content_type.as_deref().unwrap_or("");
+            if !content_type.to_ascii_lowercase().starts_with("application/json") {
+                let message =
+                    format!("a body labelled Content-Type '{content_type}'; JSON answers should be application/json");
+                findings.push(self.finding(exchange, Severity::Should, "content-type", message));
+            }
+        }
+        findings
+    }
+}
+
+fn list(statuses: &[u16]) -> String {
+    statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,74 @@
+//! The JUnit XML report (quick-junit): one testcase per case; contract failures are
+//! `<failure>`, cases the harness could not carry out are `<error>`.
+
+use super::report::{CaseStatus, Report};
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+use std::fmt::Write;
+use std::time::Duration;
+
+fn details(case: &super::report::CaseResult) -> String {
+    let mut text = format!("doc: {}\n", case.doc.join(", "));
+    for f in &case.findings {
+        let _ = writeln!(text, "[{}] step {} {} · {}: {}", f.severity, f.step, f.operation, f.check, f.message);
+        if let Some(s) = &f.schema {
+            let _ = writeln!(text, "  schema {} keyword '{}' at '{}'", s.schema, s.keyword, s.pointer);
+        }
+        if let Some(r) = &f.request {
+            let _ = writeln!(
+                text,
+                "  sent {} {}{}",
+                r.method,
+                r.path,
+                r.body.as_ref().map(|b| format!(" {b}")).unwrap_or_default()
+            );
+        }
+        if let Some(r) = &f.response {
+            let _ = writeln!(text, "  received {} {}", r.status, r.body);
+        }
+    }
+    text
+}
+
+/// Renders the report as JUnit XML.
+pub fn render(report: &Report) -> Result<String, String> {
+    let mut suite = TestSuite::new("mfa-harness contract");
+    suite.set_time(Duration::from_millis(report.duration_ms));
+    suite.add_property(("target", report.target.as_str()));
+    suite.add_property(("strict", if report.strict { "true" } else { "false" }));
+    for case in &report.cases {
+        let status = match case.status {
+            CaseStatus::Passed | CaseStatus::Warned => TestCaseStatus::success(),
+            CaseStatus::Skipped => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(case.reason.clone().unwrap_or_default());
+                s
+            }
+            CaseStatus::Failed => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let first = case.findings.first().map(|f| f.message.clone()).unwrap_or_default();
+                s.set_message(first).set_type("contract").set_description(details(case));
+                s
+            }
+            CaseStatus::Error => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_message(case.reason.clone().unwrap_or_default())
+                    .set_type("harness")
+                    .set_description(details(case));
+                s
+            }
+        };
+        let mut test = TestCase::new(case.id.as_str(), status);
+        let group = case.id.split('.').next().unwrap_or("contract");
+        test.set_classname(format!("mfa-harness.{group}"));
+        test.set_time(Duration::from_millis(case.duration_ms));
+        test.add_property(("severity", case.severity.to_string().as_str()));
+        if case.status == CaseStatus::Warned {
+            test.set_system_out(details(case));
+        }
+        suite.add_test_case(test);
+    }
+    let mut junit = quick_junit::Report::new("mfa-harness");
+    junit.set_time(Duration::from_millis(report.duration_ms));
+    junit.add_test_suite(suite);
+    junit.to_string().map_err(|e| format!("could not write the JUnit report: {e}"))
+}

@@ -1,0 +1,169 @@
+//! The result model of a contract run: one [`Report`] that every renderer reads.
+
+use super::case::Severity;
+use serde::Serialize;
+
+/// What became of one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseStatus {
+    /// Every check held.
+    Passed,
+    /// A `must` check failed (or a `should` check under `--strict`).
+    Failed,
+    /// Only `should` checks failed, and the run is not strict.
+    Warned,
+    /// The case could not be carried out: a setup step failed or the target did not answer.
+    Error,
+    /// The case does not apply to this target (e.g. it needs a password the pool lacks).
+    Skipped,
+}
+
+/// The request of a finding, secrets redacted.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    pub method: String,
+    pub path: String,
+    pub token: &'static str,
+    pub body: Option<String>,
+}
+
+/// The answer of a finding, truncated and sanitised.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseView {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+/// Where a schema check failed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SchemaFailure {
+    pub schema: String,
+    pub keyword: String,
+    /// JSON pointer into the body.
+    pub pointer: String,
+    /// JSON pointer into the schema.
+    pub schema_pointer: String,
+}
+
+/// One failed check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// 1-based step number in the case.
+    pub step: usize,
+    pub operation: String,
+    /// The kind of check: status, preferred-status, schema, equals, absent, listed, count,
+    /// seed-leak, content-type.
+    pub check: String,
+    pub message: String,
+    pub request: Option<RequestView>,
+    pub response: Option<ResponseView>,
+    pub schema: Option<SchemaFailure>,
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub title: String,
+    pub doc: Vec<String>,
+    pub severity: Severity,
+    pub status: CaseStatus,
+    pub duration_ms: u64,
+    pub requests: usize,
+    pub findings: Vec<Finding>,
+    /// Why the case is an error or was skipped.
+    pub reason: Option<String>,
+}
+
+/// Counts over all cases.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub warned: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    pub must_findings: usize,
+    pub should_findings: usize,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tool: String,
+    pub version: String,
+    pub target: String,
+    pub strict: bool,
+    pub duration_ms: u64,
+    pub summary: Summary,
+    pub cases: Vec<CaseResult>,
+    /// Users the run created and could not delete again, with the reason.
+    pub cleanup_failures: Vec<String>,
+}
+
+impl Report {
+    pub fn new(target: String, strict: bool, duration_ms: u64, cases: Vec<CaseResult>) -> Report {
+        let mut summary = Summary { total: cases.len(), ..Summary::default() };
+        for case in &cases {
+            match case.status {
+                CaseStatus::Passed => summary.passed += 1,
+                CaseStatus::Failed => summary.failed += 1,
+                CaseStatus::Warned => summary.warned += 1,
+                CaseStatus::Error => summary.errors += 1,
+                CaseStatus::Skipped => summary.skipped += 1,
+            }
+            for finding in &case.findings {
+                match finding.severity {
+                    Severity::Must => summary.must_findings += 1,
+                    Severity::Should => summary.should_findings += 1,
+                }
+            }
+        }
+        Report {
+            tool: "mfa-harness".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            target,
+            strict,
+            duration_ms,
+            summary,
+            cases,
+            cleanup_failures: Vec::new(),
+        }
+    }
+
+    /// The verdict as an outcome, or the reason the run counts as "could not do its job".
+    pub fn outcome(&self) -> std::result::Result<crate::Outcome, String> {
+        if self.summary.failed > 0 {
+            return Ok(crate::Outcome::Failed);
+        }
+        let blocking: Vec<&str> = self
+            .cases
+            .iter()
+            .filter(|c| c.status == CaseStatus::Error && (self.strict || c.severity == Severity::Must))
+            .map(|c| c.id.as_str())
+            .collect();
+        if !blocking.is_empty() {
+            return Err(format!(
+                "{} case(s) could not be carried out ({}); see the report for the reason",
+                blocking.len(),
+                blocking.join(", ")
+            ));
+        }
+        Ok(crate::Outcome::Passed)
+    }
+}
+
+/// The status a case gets from its findings.
+pub fn status_from(findings: &[Finding], strict: bool) -> CaseStatus {
+    if findings.iter().any(|f| f.severity == Severity::Must || strict) {
+        CaseStatus::Failed
+    } else if findings.is_empty() {
+        CaseStatus::Passed
+    } else {
+        CaseStatus::Warned
+    }
+}

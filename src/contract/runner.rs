@@ -1,0 +1,313 @@
+//! Runs contract cases against an open target, concurrently and reported in a stable order.
+
+use super::build::{CaseState, DeviceState, apply_overrides, default_operation};
+use super::case::{Actor, Case, CodeMode, Step};
+use super::checks::{StepContext, request_view, response_view};
+use super::report::{CaseResult, CaseStatus, Finding, status_from};
+use crate::api::models::CreateMfaDeviceResponse;
+use crate::api::{OpKind, ops};
+use crate::client::Exchange;
+use crate::reference::store::random_hex;
+use crate::schemas::Schemas;
+use crate::target::Target;
+use crate::totp::{self, Seed};
+use futures::StreamExt;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Codes are only sent with at least this much of their step left, so that no answer is
+/// judged against a step that ended in flight.
+const STEP_MARGIN: Duration = Duration::from_millis(2500);
+
+/// A case's result and every exchange it made (for snapshots).
+pub struct CaseRun {
+    pub result: CaseResult,
+    pub exchanges: Vec<(usize, Exchange)>,
+}
+
+/// Runs `cases` with at most `concurrency` at a time; results come back in the cases' order.
+pub async fn run_cases(
+    target: &Target,
+    cases: &[Case],
+    schemas: &Schemas,
+    strict: bool,
+    concurrency: usize,
+) -> Vec<CaseRun> {
+    let mut runs: Vec<(usize, CaseRun)> = futures::stream::iter(cases.iter().enumerate())
+        .map(|(i, case)| async move { (i, run_case(target, case, schemas, strict).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    runs.sort_by_key(|(i, _)| *i);
+    runs.into_iter().map(|(_, run)| run).collect()
+}
+
+fn outcome(
+    case: &Case,
+    status: CaseStatus,
+    findings: Vec<Finding>,
+    reason: Option<String>,
+    started: Instant,
+    requests: usize,
+) -> CaseResult {
+    CaseResult {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        doc: case.doc.clone(),
+        severity: case.severity,
+        status,
+        duration_ms: started.elapsed().as_millis() as u64,
+        requests,
+        findings,
+        reason,
+    }
+}
+
+/// Runs one case with its own users, releasing them whatever happens.
+pub async fn run_case(target: &Target, case: &Case, schemas: &Schemas, strict: bool) -> CaseRun {
+    let started = Instant::now();
+    let mut state = CaseState {
+        admin: Some(target.admin.clone()),
+        domain: target.domain.clone(),
+        unique: format!("mfa-harness-{}", random_hex(4)),
+        bogus_token: format!("MII{}", random_hex(48)),
+        ..CaseState::default()
+    };
+    let mut acquired = Vec::new();
+    let mut failure = None;
+    for actor in case.users() {
+        match target.acquire().await {
+            Ok(identity) => {
+                acquired.push(identity.clone());
+                state.users.insert(actor, identity);
+            }
+            Err(e) => {
+                failure = Some(format!("could not get a user identity: {e}"));
+                break;
+            }
+        }
+    }
+    let run = match failure {
+        Some(reason) => CaseRun {
+            result: outcome(case, CaseStatus::Error, Vec::new(), Some(reason), started, 0),
+            exchanges: Vec::new(),
+        },
+        None if case.needs_password
+            && state.users.get(&Actor::Own).is_none_or(|u| u.password.is_none() || u.name.is_none()) =>
+        {
+            let reason = "needs the user's name and password, which the pool file does not give".to_string();
+            CaseRun {
+                result: outcome(case, CaseStatus::Skipped, Vec::new(), Some(reason), started, 0),
+                exchanges: Vec::new(),
+            }
+        }
+        None => run_steps(target, case, schemas, strict, &mut state, started).await,
+    };
+    if !target.provisions() {
+        reset_devices(target, &state).await;
+    }
+    for identity in acquired {
+        target.release(identity).await;
+    }
+    run
+}
+
+async fn run_steps(
+    target: &Target,
+    case: &Case,
+    schemas: &Schemas,
+    strict: bool,
+    state: &mut CaseState,
+    started: Instant,
+) -> CaseRun {
+    let mut findings = Vec::new();
+    let mut exchanges: Vec<(usize, Exchange)> = Vec::new();
+    for (index, step) in case.steps.iter().enumerate() {
+        let number = index + 1;
+        let mode = code_mode(step);
+        if mode.is_some_and(|m| needs_seed(step.op, m)) {
+            if state.devices.get(&step.subject).is_none_or(|d| d.seed.is_none()) {
+                let reason = format!(
+                    "step {number} ({}) needs the device's seed, but no create before it returned one",
+                    step.op
+                );
+                return error_run(case, findings, reason, started, exchanges);
+            }
+            wait_for_step_margin().await;
+        }
+        let codes = mode.map(|m| state.codes(step.op, m, step.subject, totp::unix_now())).unwrap_or_default();
+        let op = apply_overrides(default_operation(step, state, &codes), step, state);
+        let answers = futures::future::join_all((0..step.parallel).map(|_| target.client.send(&op))).await;
+        let mut answered = Vec::new();
+        for answer in answers {
+            match answer {
+                Ok(exchange) => answered.push(exchange),
+                Err(e) => {
+                    let reason = format!(
+                        "step {number} ({}) got no answer: {}",
+                        step.op,
+                        target.redactor.redact(&e.to_string())
+                    );
+                    return error_run(case, findings, reason, started, exchanges);
+                }
+            }
+        }
+        let ctx = StepContext {
+            step,
+            number,
+            severity: case.step_severity(step),
+            state,
+            redactor: &target.redactor,
+            schemas,
+            strict,
+        };
+        if step.setup {
+            if let Some(bad) = answered.iter().find(|e| !(200..300).contains(&e.status)) {
+                let body = response_view(bad, &target.redactor).body;
+                let reason = format!(
+                    "setup step {number} ({} {}) answered {}: {body}",
+                    bad.method,
+                    request_view(bad, &target.redactor).path,
+                    bad.status
+                );
+                let mut run = error_run(case, findings, reason, started, exchanges);
+                run.exchanges.extend(answered.into_iter().map(|e| (number, e)));
+                return run;
+            }
+            answered.iter().for_each(|e| findings.extend(ctx.universal(e)));
+        } else {
+            answered.iter().for_each(|e| findings.extend(ctx.check(e)));
+            findings.extend(count_findings(&ctx, &answered));
+        }
+        if let Some(success) = answered.iter().find(|e| (200..300).contains(&e.status)) {
+            remember(state, target, step, &codes, success);
+        }
+        exchanges.extend(answered.into_iter().map(|e| (number, e)));
+    }
+    let requests = exchanges.len();
+    let status = status_from(&findings, strict);
+    CaseRun { result: outcome(case, status, findings, None, started, requests), exchanges }
+}
+
+fn error_run(
+    case: &Case,
+    findings: Vec<Finding>,
+    reason: String,
+    started: Instant,
+    exchanges: Vec<(usize, Exchange)>,
+) -> CaseRun {
+    let requests = exchanges.len();
+    CaseRun { result: outcome(case, CaseStatus::Error, findings, Some(reason), started, requests), exchanges }
+}
+
+/// The code mode a step uses: its own, or bind's default of a valid pair.
+fn code_mode(step: &Step) -> Option<CodeMode> {
+    match (step.op, step.codes) {
+        (_, Some(mode)) => Some(mode),
+        (OpKind::Bind, None) if step.raw_body.is_none() => Some(CodeMode::Valid),
+        (OpKind::Unbind, None) => Some(CodeMode::Arbitrary),
+        _ => None,
+    }
+}
+
+fn needs_seed(op: OpKind, mode: CodeMode) -> bool {
+    matches!(op, OpKind::Bind | OpKind::Unbind | OpKind::Token)
+        && !matches!(mode, CodeMode::Arbitrary | CodeMode::Replay)
+}
+
+/// Sleeps into the next time step when less than [`STEP_MARGIN`] is left of this one.
+async fn wait_for_step_margin() {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let step = Duration::from_secs(totp::STEP_SECONDS);
+    let into = Duration::from_millis((now.as_millis() % step.as_millis()) as u64);
+    let left = step - into;
+    if left < STEP_MARGIN {
+        tokio::time::sleep(left + Duration::from_millis(50)).await;
+    }
+}
+
+/// Exact answer counts of a parallel step.
+fn count_findings(ctx: &StepContext<'_>, answered: &[Exchange]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (status, expected) in &ctx.step.expect_count {
+        let status: u16 = status.parse().unwrap_or(0);
+        let got = answered.iter().filter(|e| e.status == status).count();
+        if got != *expected {
+            let mut statuses: Vec<String> = answered.iter().map(|e| e.status.to_string()).collect();
+            statuses.sort();
+            statuses.dedup_by(|a, b| a == b);
+            let example = answered.iter().find(|e| e.status == status).or(answered.first());
+            findings.push(Finding {
+                severity: ctx.severity,
+                step: ctx.number,
+                operation: ctx.step.op.name().to_string(),
+                check: "count".into(),
+                message: format!(
+                    "{} parallel requests: {got} answered {status}, the contract allows exactly {expected} (statuses seen: {})",
+                    answered.len(),
+                    statuses.join(", ")
+                ),
+                request: example.map(|e| request_view(e, ctx.redactor)),
+                response: example.map(|e| response_view(e, ctx.redactor)),
+                schema: None,
+            });
+        }
+    }
+    findings
+}
+
+/// Carries what a successful answer changed into the case's state.
+fn remember(state: &mut CaseState, target: &Target, step: &Step, codes: &super::build::Codes, exchange: &Exchange) {
+    match step.op {
+        OpKind::Create => {
+            let Ok(created) = serde_json::from_slice::<CreateMfaDeviceResponse>(&exchange.body) else {
+                let serial = exchange.json().and_then(|v| {
+                    v.pointer("/virtual_mfa_device/serial_number").and_then(|s| s.as_str().map(str::to_string))
+                });
+                state.devices.insert(step.subject, DeviceState { serial, ..DeviceState::default() });
+                return;
+            };
+            let device = created.virtual_mfa_device;
+            target.redactor.add(&device.base32_string_seed);
+            let seed = Seed::parse(&device.base32_string_seed).ok();
+            state.devices.insert(
+                step.subject,
+                DeviceState { serial: Some(device.serial_number), seed, ..DeviceState::default() },
+            );
+        }
+        OpKind::Bind | OpKind::Unbind | OpKind::Token => {
+            if let Some(device) = state.devices.get_mut(&step.subject) {
+                if let Some(s) = codes.uses_step {
+                    device.last_step = Some(device.last_step.map_or(s, |l| l.max(s)));
+                }
+                if step.op == OpKind::Bind {
+                    device.last_bind = Some((codes.first.clone(), codes.second.clone()));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Pool identities are reused: take their devices and login protection back to nothing.
+async fn reset_devices(target: &Target, state: &CaseState) {
+    let admin = Some(target.admin.token.expose());
+    for (actor, device) in &state.devices {
+        let Some(serial) = &device.serial else { continue };
+        let user_id = state.user_id(*actor);
+        let steps = [
+            ops::modify_login_protect(admin, &user_id, false, "vmfa"),
+            ops::unbind_device(
+                admin,
+                &crate::api::models::UnbindMfaDevice {
+                    user_id: user_id.clone(),
+                    authentication_code: "000000".into(),
+                    serial_number: serial.clone(),
+                },
+            ),
+            ops::delete_device(admin, &user_id, serial),
+        ];
+        for op in steps {
+            let _ = target.client.send(&op).await;
+        }
+    }
+}
