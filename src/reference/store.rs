@@ -166,7 +166,10 @@ impl Store {
         }
         self.require(caller.may_act_for(&body.user_id), Fault::BindIgnoresTokenOwner)?;
         let device = self.device_of(&body.user_id, &body.serial_number)?;
-        if device.bound && !self.faults.has(Fault::BindRebindSucceeds) {
+        if device.bound {
+            if self.faults.has(Fault::BindRebindSucceeds) {
+                return Ok(device.last_step.unwrap_or_else(|| totp::step_at(now)));
+            }
             return Err(ApiError::conflict("The virtual MFA device is already bound."));
         }
         if self.faults.has(Fault::BindAcceptsAnyCode) {
