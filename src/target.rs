@@ -110,7 +110,7 @@ impl From<PoolIdentity> for Identity {
 
 enum Source {
     Provision { domain_id: String, run_id: String, next: Mutex<u32>, created: Mutex<Vec<String>> },
-    Pool { free: tokio::sync::Mutex<Vec<Identity>>, available: tokio::sync::Semaphore },
+    Pool { free: tokio::sync::Mutex<Vec<Identity>>, available: tokio::sync::Semaphore, size: usize },
 }
 
 /// An open target: a client, the admin identity, and a source of user identities.
@@ -256,6 +256,7 @@ impl Target {
             source: Source::Pool {
                 free: tokio::sync::Mutex::new(users),
                 available: tokio::sync::Semaphore::new(count),
+                size: count,
             },
         })
     }
@@ -264,7 +265,7 @@ impl Target {
     pub fn capacity(&self) -> Option<usize> {
         match &self.source {
             Source::Provision { .. } => None,
-            Source::Pool { available, .. } => Some(available.available_permits()),
+            Source::Pool { size, .. } => Some(*size),
         }
     }
 
@@ -275,6 +276,10 @@ impl Target {
 
     /// A user identity for the caller's exclusive use until [`Target::release`].
     pub async fn acquire(&self) -> Result<Identity> {
+        Ok(self.acquire_many(1).await?.remove(0))
+    }
+
+    async fn provision_user(&self) -> Result<Identity> {
         match &self.source {
             Source::Provision { domain_id, run_id, next, created } => {
                 let n = {
@@ -310,14 +315,34 @@ impl Target {
                 let (token, _) = password_token(&self.client, &domain, &name, &password, &self.redactor).await?;
                 Ok(Identity { user_id: created_user.user.id, name: Some(name), password: Some(password), token })
             }
-            Source::Pool { free, available } => {
+            Source::Pool { .. } => Err(Error::Internal("pooled identities are not created".into())),
+        }
+    }
+
+    /// `count` identities at once; pooled ones are taken together, so cases that need two
+    /// users never hold one each while waiting for the other.
+    pub async fn acquire_many(&self, count: usize) -> Result<Vec<Identity>> {
+        match &self.source {
+            Source::Provision { .. } => {
+                let mut identities = Vec::with_capacity(count);
+                for _ in 0..count {
+                    identities.push(self.provision_user().await?);
+                }
+                Ok(identities)
+            }
+            Source::Pool { free, available, .. } => {
+                let size = u32::try_from(count).unwrap_or(u32::MAX);
                 let permit = available
-                    .acquire()
+                    .acquire_many(size)
                     .await
                     .map_err(|_| Error::Internal("the identity pool was closed".to_string()))?;
                 permit.forget();
                 let mut free = free.lock().await;
-                free.pop().ok_or_else(|| Error::Internal("the identity pool is empty".to_string()))
+                let at = free
+                    .len()
+                    .checked_sub(count)
+                    .ok_or_else(|| Error::Internal("the identity pool is empty".into()))?;
+                Ok(free.split_off(at))
             }
         }
     }
@@ -326,7 +351,7 @@ impl Target {
     /// now (so few exist at once); one that could not be deleted is retried by [`Target::close`].
     pub async fn release(&self, identity: Identity) {
         match &self.source {
-            Source::Pool { free, available } => {
+            Source::Pool { free, available, .. } => {
                 free.lock().await.push(identity);
                 available.add_permits(1);
             }

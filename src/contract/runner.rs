@@ -72,18 +72,20 @@ pub async fn run_case(target: &Target, case: &Case, schemas: &Schemas, strict: b
         bogus_token: format!("MII{}", random_hex(48)),
         ..CaseState::default()
     };
+    let actors = case.users();
     let mut acquired = Vec::new();
     let mut failure = None;
-    for actor in case.users() {
-        match target.acquire().await {
-            Ok(identity) => {
-                acquired.push(identity.clone());
-                state.users.insert(actor, identity);
+    if target.capacity().is_some_and(|c| c < actors.len()) {
+        failure = Some(format!("needs {} users; the pool has fewer", actors.len()));
+    } else {
+        match target.acquire_many(actors.len()).await {
+            Ok(identities) => {
+                for (actor, identity) in actors.iter().zip(&identities) {
+                    state.users.insert(*actor, identity.clone());
+                }
+                acquired = identities;
             }
-            Err(e) => {
-                failure = Some(format!("could not get a user identity: {e}"));
-                break;
-            }
+            Err(e) => failure = Some(format!("could not get a user identity: {e}")),
         }
     }
     let run = match failure {

@@ -1,7 +1,6 @@
 //! The text report: a line per case, the findings of failed cases, a summary. Colour only on
 //! a terminal.
 
-use super::case::Severity;
 use super::report::{CaseStatus, Finding, Report};
 use std::fmt::Write;
 
@@ -111,9 +110,4 @@ pub fn render(report: &Report, colour: bool) -> String {
     };
     let _ = writeln!(out, "{verdict}");
     out
-}
-
-/// Whether a finding list has any must-level finding.
-pub fn has_must(findings: &[Finding]) -> bool {
-    findings.iter().any(|f| f.severity == Severity::Must)
 }

@@ -1,0 +1,87 @@
+//! `check --pool FILE`: two pre-made users serve every case in turn; their devices are reset
+//! after each case, and the pool file's secrets never reach the report.
+
+use mfa_harness::api::models::CreateUser;
+use mfa_harness::api::ops;
+use mfa_harness::client::HttpClient;
+use mfa_harness::contract::report::CaseStatus;
+use mfa_harness::contract::{CheckConfig, Format, execute};
+use mfa_harness::reference::faults::FaultSet;
+use mfa_harness::reference::{RunningServer, ServerConfig};
+use mfa_harness::target::{Redactor, Secret, TargetSpec, password_token};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_of_two_users_runs_every_case_and_leaves_no_device() {
+    let config = ServerConfig {
+        domain: "pooled".into(),
+        admin_name: "root".into(),
+        admin_password: "Root-pass-1".into(),
+        faults: FaultSet::default(),
+    };
+    let server = RunningServer::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = HttpClient::new(&server.base_url, Duration::from_secs(5)).unwrap();
+    let redactor = Redactor::default();
+    let (admin, body) =
+        password_token(&client, "pooled", "root", &Secret::new("Root-pass-1"), &redactor).await.unwrap();
+    let mut toml =
+        format!("domain = \"pooled\"\n[admin]\nuser_id = \"{}\"\ntoken = \"{}\"\n", body.token.user.id, admin.expose());
+    let mut secrets = vec![admin.expose().to_string()];
+    for name in ["pool-a", "pool-b"] {
+        let user = CreateUser {
+            name: name.into(),
+            domain_id: body.token.user.domain.id.clone(),
+            password: Some("Pool-pass-1".into()),
+            enabled: None,
+            description: None,
+        };
+        let created = client.send(&ops::create_user(Some(admin.expose()), &user)).await.unwrap();
+        let id = serde_json::from_slice::<serde_json::Value>(&created.body).unwrap()["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (token, _) = password_token(&client, "pooled", name, &Secret::new("Pool-pass-1"), &redactor).await.unwrap();
+        toml += &format!(
+            "[[users]]\nuser_id = \"{id}\"\ntoken = \"{}\"\nname = \"{name}\"\npassword = \"Pool-pass-1\"\n",
+            token.expose()
+        );
+        secrets.push(token.expose().to_string());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pool.toml");
+    std::fs::write(&file, toml).unwrap();
+
+    let check = CheckConfig {
+        target: TargetSpec::Pool { url: server.base_url.clone(), file },
+        format: Format::Json,
+        output: None,
+        only: Vec::new(),
+        strict: true,
+        timeout: Duration::from_secs(10),
+        scenarios: None,
+        schemas: None,
+        concurrency: 8,
+    };
+    let (report, _) = execute(&check).await.expect("runs");
+    let bad: Vec<_> =
+        report.cases.iter().filter(|c| c.status != CaseStatus::Passed).map(|c| (&c.id, &c.reason)).collect();
+    assert!(bad.is_empty(), "{bad:?}");
+    let json = serde_json::to_string(&report).unwrap();
+    for secret in &secrets {
+        assert!(!json.contains(secret.as_str()), "a pool token reached the report");
+    }
+    let store = server.state.read();
+    let leftovers = store.mfa_list(&mfa_harness::reference::store::Caller { user_id: String::new(), is_admin: true });
+    assert_eq!(leftovers.unwrap(), vec![], "every case's device was reset");
+}
+
+#[tokio::test]
+async fn a_pool_file_with_one_user_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pool.toml");
+    std::fs::write(&file, "[admin]\nuser_id='a'\ntoken='t'\n[[users]]\nuser_id='u'\ntoken='v'\n").unwrap();
+    let spec = TargetSpec::Pool { url: "http://127.0.0.1:9".into(), file };
+    let err = mfa_harness::target::Target::open(&spec, Duration::from_secs(1)).await.err().unwrap();
+    assert!(matches!(err, mfa_harness::Error::Usage(_)));
+    assert!(err.to_string().contains("at least 2"), "{err}");
+}
