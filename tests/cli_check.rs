@@ -130,3 +130,57 @@ fn only_runs_the_matching_cases() {
     let ids: Vec<&str> = report["cases"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert!(!ids.is_empty() && ids.iter().all(|id| id.starts_with("list.")), "{ids:?}");
 }
+
+#[test]
+fn scenarios_dir_adds_and_replaces_cases_and_bad_files_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        r#"
+[[case]]
+id = "mine.query-after-create-is-not-200"
+title = "A device that is created but not bound is not reported as the user's MFA device"
+doc = ["iam_08_0013"]
+severity = "should"
+[[case.step]]
+op = "create"
+expect = [201]
+setup = true
+[[case.step]]
+op = "query"
+expect = [404]
+
+[[case]]
+id = "create.success"
+title = "Replaced: create answers 200 (deliberately wrong, to prove replacement)"
+doc = ["iam_08_0019"]
+severity = "must"
+[[case.step]]
+op = "create"
+expect = [200]
+"#,
+    )
+    .unwrap();
+    let out = harness(&[
+        "check",
+        "--scenarios",
+        dir.path().to_str().unwrap(),
+        "--only",
+        "mine.",
+        "--only",
+        "create.success",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status =
+        |id: &str| report["cases"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["status"].clone();
+    assert_eq!(status("mine.query-after-create-is-not-200"), "passed");
+    assert_eq!(status("create.success"), "failed", "the replacement expects 200, the server answers 201");
+    assert_eq!(out.status.code(), Some(1));
+
+    std::fs::write(dir.path().join("broken.toml"), "[[case]]\nid = 'x'\n").unwrap();
+    let out = harness(&["check", "--scenarios", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.toml"));
+}
