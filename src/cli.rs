@@ -129,8 +129,17 @@ pub enum Command {
     Check(CheckArgs),
     /// Run the reference implementation as a standalone server.
     Serve(ServeArgs),
+    /// Print the OpenAPI 3.1 document of the contract.
+    Openapi(OpenapiArgs),
     /// Print TOTP codes for a seed: the current code and the pair that bind needs.
     Totp(TotpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// Write the document to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
