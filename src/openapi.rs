@@ -38,9 +38,9 @@ fn parameters(op: OpKind, template: &str) -> Vec<Value> {
     match op {
         OpKind::Delete => {
             params.push(json!({"name": "user_id", "in": "query", "required": true,
-                "description": "The IAM user whose device is deleted (intl-2023: the administrator's own ID) [iam_08_0020]", "schema": {"type": "string"}}));
+                "description": "The IAM user whose device is deleted (intl-2023: the administrator's own ID) [iam_08_0020]", "schema": {"type": "string", "minLength": 1}}));
             params.push(json!({"name": "serial_number", "in": "query", "required": true,
-                "description": "Serial number of the device; contains ':' and '/', percent-encode it", "schema": {"type": "string"}}));
+                "description": "Serial number of the device; contains ':' and '/', percent-encode it", "schema": {"type": "string", "minLength": 1}}));
         }
         OpKind::Token => params.push(json!({"name": "nocatalog", "in": "query", "required": false,
             "description": "Any non-empty value drops the catalog from the answer [iam_30_0001]", "schema": {"type": "string"}})),
@@ -51,8 +51,17 @@ fn parameters(op: OpKind, template: &str) -> Vec<Value> {
 
 fn responses(contract: &crate::schemas::OpContract) -> Value {
     let mut responses = Map::new();
-    for status in contract.documented {
+    let unlisted: &[u16] = match contract.op {
+        OpKind::Delete => &[400, 404],
+        OpKind::Create => &[404],
+        _ => &[],
+    };
+    for status in contract.documented.iter().chain(unlisted) {
         let mut response = json!({"description": reason(*status)});
+        if unlisted.contains(status) {
+            response["description"] =
+                json!(format!("{} (not listed by [{}]; implementations answer it)", reason(*status), contract.doc));
+        }
         if let Some((_, schema)) = contract.success.iter().find(|(s, _)| s == status) {
             if let Some(file) = schema {
                 response["content"] = json!({"application/json": {"schema": schema_ref(file)}});
