@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client;
 pub mod contract;
 pub mod error;
+pub mod load;
 pub mod openapi;
 pub mod reference;
 pub mod sanitize;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             }
             Ok(Outcome::Passed)
         }
+        Command::Load(args) => load::run(args.into_config()?),
         Command::Serve(args) => serve::run(args.into_config()),
         Command::Totp(args) => {
             let config = args.into_config()?;
