@@ -95,7 +95,9 @@ async fn attack(
         schemas,
         recorder: summary::Recorder::default(),
     });
+    let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(config.timeout);
     let mut goose = GooseAttack::initialize_with_config(goose_configuration(config, flow, target.client.base_url())?)
+        .and_then(|g| g.set_client_builder_without_cookies(client))
         .map_err(|e| Error::Internal(format!("could not set up goose: {e}")))?;
     for scenario in &flow.scenarios {
         let start = Transaction::new(session::on_start(ctx.clone(), scenario.clone())).set_name("start").set_on_start();
@@ -140,6 +142,9 @@ fn goose_configuration(config: &LoadConfig, flow: &flows::Flow, host: &str) -> R
         g.throttle_requests = Some((rate * flow.requests_per_iteration()).ceil().max(1.0) as usize);
         g.co_mitigation = Some(GooseCoordinatedOmissionMitigation::Average);
     }
+    // Our own recorder measures every request; goose's aggregation is only paid for when its
+    // reports are asked for.
+    g.no_metrics = config.report_files.is_empty() && config.baseline_file.is_none() && config.rate.is_none();
     g.report_file = config.report_files.iter().map(|p| p.display().to_string()).collect();
     g.baseline_file = config.baseline_file.as_ref().map(|p| p.display().to_string());
     Ok(g)

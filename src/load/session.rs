@@ -136,12 +136,11 @@ fn goose_method(op: &Operation) -> GooseMethod {
 
 /// One measured step through goose. Returns whether it honoured the contract.
 async fn measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result<bool, Box<TransactionError>> {
-    let mut session = user.get_session_data_unchecked::<Session>().clone();
     if step == Step::Bind {
         wait_for_step_margin().await;
     }
     let now = totp::unix_now();
-    let Some(op) = operation(step, &session, &ctx.admin_token, now) else {
+    let Some(op) = operation(step, user.get_session_data_unchecked::<Session>(), &ctx.admin_token, now) else {
         return Ok(false);
     };
     let mut builder = user.get_request_builder(&goose_method(&op), &op.path_and_query())?;
@@ -172,7 +171,7 @@ async fn measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result
         let _ = user.set_success(&mut answer.request);
         return Ok(false);
     }
-    let failure = judge(ctx, step, op.kind, &session, status, &body);
+    let failure = judge(ctx, step, op.kind, user.get_session_data_unchecked::<Session>(), status, &body);
     ctx.recorder.request(step, elapsed, failure.as_deref());
     match failure {
         Some(reason) => {
@@ -182,8 +181,11 @@ async fn measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result
             Ok(false)
         }
         None => {
-            remember(&mut session, step, &body);
-            user.set_session_data(session);
+            if matches!(step, Step::Create | Step::Delete) {
+                let mut session = user.get_session_data_unchecked::<Session>().clone();
+                remember(&mut session, step, &body);
+                user.set_session_data(session);
+            }
             Ok(true)
         }
     }
