@@ -127,10 +127,81 @@ pub struct Cli {
 pub enum Command {
     /// Run the contract cases against a target (the embedded reference server by default).
     Check(CheckArgs),
+    /// Load-test full flows (create → bind → query …) with goose, checking every answer.
+    Load(LoadArgs),
     /// Run the reference implementation as a standalone server.
     Serve(ServeArgs),
+    /// Print the OpenAPI 3.1 document of the contract.
+    Openapi(OpenapiArgs),
     /// Print TOTP codes for a seed: the current code and the pair that bind needs.
     Totp(TotpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The flow: create-bind-query, lifecycle, query-only, mixed (or one from --scenarios).
+    #[arg(long, default_value = "create-bind-query")]
+    pub flow: String,
+    /// Concurrent goose users; each gets its own IAM identity.
+    #[arg(long, default_value_t = 8)]
+    pub users: usize,
+    /// Users started per second (default: all at once).
+    #[arg(long, value_name = "PER_S")]
+    pub increase_rate: Option<f64>,
+    /// How long to run, e.g. 10s, 1m.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub run_time: Duration,
+    /// Constant arrival rate in flows per second (goose throttling; coordinated-omission
+    /// mitigation on in goose's reports).
+    #[arg(long, value_name = "PER_S")]
+    pub rate: Option<f64>,
+    /// Pass/fail threshold, repeatable: bind.p95<50ms, query.p99<20ms, errors<0.1%, flows/s>500.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// goose report file by extension (.html, .json, .md); repeatable.
+    #[arg(long = "report-file", value_name = "FILE")]
+    pub report_files: Vec<PathBuf>,
+    /// A previous goose JSON report to compare with.
+    #[arg(long, value_name = "FILE")]
+    pub baseline_file: Option<PathBuf>,
+    /// Write the summary as JSON (schemas/reports/load-summary.schema.json).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Directory of extra or replacement load flows (*.toml).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
+impl LoadArgs {
+    pub fn into_config(self) -> Result<crate::load::LoadConfig> {
+        let timeout = self.target.timeout;
+        for t in &self.thresholds {
+            crate::load::thresholds::Threshold::parse(t)?;
+        }
+        Ok(crate::load::LoadConfig {
+            target: self.target.into_spec()?,
+            flow: self.flow,
+            users: self.users,
+            increase_rate: self.increase_rate,
+            run_time: self.run_time,
+            rate: self.rate,
+            thresholds: self.thresholds,
+            report_files: self.report_files,
+            baseline_file: self.baseline_file,
+            json_file: self.json,
+            scenarios: self.scenarios,
+            timeout,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    /// Write the document to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

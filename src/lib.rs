@@ -6,6 +6,8 @@ pub mod cli;
 pub mod client;
 pub mod contract;
 pub mod error;
+pub mod load;
+pub mod openapi;
 pub mod reference;
 pub mod sanitize;
 pub mod schemas;
@@ -21,6 +23,18 @@ use cli::{Cli, Command, TotpOnly};
 pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Check(args) => contract::run(args.into_config()?),
+        Command::Openapi(args) => {
+            let schemas = schemas::Schemas::embedded().map_err(|e| Error::Internal(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&openapi::document(&schemas))
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            match args.output {
+                Some(path) => std::fs::write(&path, text + "\n")
+                    .map_err(|e| Error::Usage(format!("could not write {}: {e}", path.display())))?,
+                None => println!("{text}"),
+            }
+            Ok(Outcome::Passed)
+        }
+        Command::Load(args) => load::run(args.into_config()?),
         Command::Serve(args) => serve::run(args.into_config()),
         Command::Totp(args) => {
             let config = args.into_config()?;

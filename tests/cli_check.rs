@@ -184,3 +184,32 @@ expect = [200]
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.toml"));
 }
+
+#[test]
+fn a_missing_identity_endpoint_in_setup_skips_the_case_instead_of_failing_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("needs-login-protect.toml"),
+        r#"
+[[case]]
+id = "mine.needs-login-protection"
+title = "A case whose setup needs an identity endpoint that answers 404"
+doc = ["iam_08_0016"]
+severity = "must"
+[[case.step]]
+op = "login-protect-show"
+expect = [200]
+setup = true
+[[case.step]]
+op = "query"
+expect = [404]
+"#,
+    )
+    .unwrap();
+    let out = harness(&["check", "--scenarios", dir.path().to_str().unwrap(), "--only", "mine.", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case = &report["cases"][0];
+    assert_eq!(case["status"], "skipped");
+    assert!(case["reason"].as_str().unwrap().contains("does not implement login-protect-show"), "{case}");
+}

@@ -164,6 +164,15 @@ async fn run_steps(
         };
         if step.setup {
             if let Some(bad) = answered.iter().find(|e| !(200..300).contains(&e.status)) {
+                if !is_mfa_operation(step.op) && matches!(bad.status, 404 | 405 | 501) {
+                    let reason = format!(
+                        "the target does not implement {} (answered {}), which this case needs",
+                        step.op, bad.status
+                    );
+                    let mut run = error_run(case, findings, reason, started, exchanges);
+                    run.result.status = CaseStatus::Skipped;
+                    return run;
+                }
                 let body = response_view(bad, &target.redactor).body;
                 let reason = format!(
                     "setup step {number} ({} {}) answered {}: {body}",
@@ -199,6 +208,11 @@ fn error_run(
 ) -> CaseRun {
     let requests = exchanges.len();
     CaseRun { result: outcome(case, CaseStatus::Error, findings, Some(reason), started, requests), exchanges }
+}
+
+/// The six endpoints every implementation under test has; the identity calls may be missing.
+fn is_mfa_operation(op: OpKind) -> bool {
+    matches!(op, OpKind::Create | OpKind::Bind | OpKind::Unbind | OpKind::Delete | OpKind::Query | OpKind::List)
 }
 
 /// The code mode a step uses: its own, or bind's default of a valid pair.

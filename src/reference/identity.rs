@@ -160,7 +160,7 @@ impl Store {
             return Err(user_error("1101", "The user name is invalid."));
         }
         if body.domain_id != self.domain_id {
-            return Err(ApiError::invalid_parameter("user.domain_id"));
+            return Err(ApiError::forbidden());
         }
         if self.user_ids_by_name.contains_key(&body.name) {
             return Err(user_error("1109", "The user name already exists."));

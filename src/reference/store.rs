@@ -138,7 +138,7 @@ impl Store {
         }
         self.require(caller.may_act_for(user_id), Fault::CreateIgnoresTokenOwner)?;
         if !self.users.contains_key(user_id) {
-            return Err(ApiError::invalid_parameter("virtual_mfa_device.user_id"));
+            return Err(ApiError::not_found("user", user_id));
         }
         if self.devices.contains_key(user_id) {
             return Err(ApiError::conflict("The user already has a virtual MFA device."));

@@ -1,0 +1,187 @@
+//! Named load flows, read from `scenarios/load/*.toml` (embedded) and `--scenarios DIR`.
+
+use crate::{Error, Result};
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// One step of a flow: a documented call with its expected status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    /// The user creates its device (201).
+    Create,
+    /// The user binds it with the codes of steps t−1 and t (204).
+    Bind,
+    /// The user queries its device (200, the serial create returned).
+    Query,
+    /// The administrator unbinds it; its code is not verified (204).
+    Unbind,
+    /// The administrator deletes it (204).
+    Delete,
+    /// The administrator lists every device (200).
+    List,
+}
+
+impl Step {
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Create => "create",
+            Step::Bind => "bind",
+            Step::Query => "query",
+            Step::Unbind => "unbind",
+            Step::Delete => "delete",
+            Step::List => "list",
+        }
+    }
+
+    pub const ALL: [Step; 6] = [Step::Create, Step::Bind, Step::Query, Step::Unbind, Step::Delete, Step::List];
+}
+
+/// A goose scenario of a flow.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowScenario {
+    pub name: String,
+    #[serde(default = "one")]
+    pub weight: usize,
+    /// Unmeasured steps run once when a user starts.
+    #[serde(default)]
+    pub setup: Vec<Step>,
+    /// The measured steps of one iteration.
+    pub steps: Vec<Step>,
+    /// Unmeasured steps after each iteration, so the next can start again.
+    #[serde(default)]
+    pub recycle: Vec<Step>,
+    /// Pause between iterations, e.g. "10ms".
+    #[serde(default, with = "humantime_serde_opt")]
+    pub think_time: Option<Duration>,
+}
+
+fn one() -> usize {
+    1
+}
+
+mod humantime_serde_opt {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| humantime::parse_duration(&t).map_err(serde::de::Error::custom)).transpose()
+    }
+}
+
+/// A named flow.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flow {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Default thresholds, in the `--threshold` grammar.
+    #[serde(default)]
+    pub thresholds: Vec<String>,
+    #[serde(rename = "scenario")]
+    pub scenarios: Vec<FlowScenario>,
+}
+
+impl Flow {
+    /// Measured requests of one iteration, weighted over the scenarios.
+    pub fn requests_per_iteration(&self) -> f64 {
+        let total: usize = self.scenarios.iter().map(|s| s.weight).sum();
+        self.scenarios.iter().map(|s| s.weight as f64 * s.steps.len() as f64).sum::<f64>() / total.max(1) as f64
+    }
+}
+
+const EMBEDDED: &[(&str, &str)] = &[
+    ("create-bind-query.toml", include_str!("../../scenarios/load/create-bind-query.toml")),
+    ("lifecycle.toml", include_str!("../../scenarios/load/lifecycle.toml")),
+    ("query-only.toml", include_str!("../../scenarios/load/query-only.toml")),
+    ("mixed.toml", include_str!("../../scenarios/load/mixed.toml")),
+];
+
+fn parse(source: &str, text: &str) -> Result<Flow> {
+    let flow: Flow = toml::from_str(text).map_err(|e| Error::Usage(format!("load flow {source} is not valid: {e}")))?;
+    if flow.scenarios.is_empty() || flow.scenarios.iter().any(|s| s.steps.is_empty() || s.weight == 0) {
+        return Err(Error::Usage(format!("load flow {source}: every [[scenario]] needs steps and a weight ≥ 1")));
+    }
+    for s in &flow.scenarios {
+        for (i, step) in s.setup.iter().chain(&s.steps).enumerate() {
+            let before: Vec<Step> = s.setup.iter().chain(&s.steps).take(i).copied().collect();
+            if matches!(step, Step::Bind | Step::Query | Step::Unbind | Step::Delete) && !before.contains(&Step::Create)
+            {
+                return Err(Error::Usage(format!(
+                    "load flow {source}, scenario {}: step '{}' needs a 'create' before it",
+                    s.name,
+                    step.name()
+                )));
+            }
+        }
+    }
+    for t in &flow.thresholds {
+        super::thresholds::Threshold::parse(t)?;
+    }
+    Ok(flow)
+}
+
+/// Every flow: the embedded ones, then those of `dir` (replacing by name).
+pub fn load_all(dir: Option<&Path>) -> Result<Vec<Flow>> {
+    let mut flows = Vec::new();
+    for (name, text) in EMBEDDED {
+        flows.push(parse(name, text)?);
+    }
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Error::Usage(format!("could not read --scenarios {}: {e}", dir.display())))?;
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::Usage(format!("could not read {}: {e}", path.display())))?;
+            let flow = parse(&path.display().to_string(), &text)?;
+            flows.retain(|f: &Flow| f.name != flow.name);
+            flows.push(flow);
+        }
+    }
+    Ok(flows)
+}
+
+/// The flow called `name`.
+pub fn find(name: &str, dir: Option<&Path>) -> Result<Flow> {
+    let flows = load_all(dir)?;
+    let names: Vec<String> = flows.iter().map(|f| f.name.clone()).collect();
+    flows
+        .into_iter()
+        .find(|f| f.name == name)
+        .ok_or_else(|| Error::Usage(format!("there is no load flow '{name}'; the flows are: {}", names.join(", "))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_flows_load() {
+        let flows = load_all(None).unwrap();
+        let names: Vec<&str> = flows.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, vec!["create-bind-query", "lifecycle", "query-only", "mixed"]);
+        let mixed = find("mixed", None).unwrap();
+        assert_eq!(mixed.scenarios.len(), 3);
+        assert!((mixed.requests_per_iteration() - (2.0 * 3.0 + 7.0 + 1.0) / 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bad_flows_are_usage_errors() {
+        assert!(find("nope", None).unwrap_err().to_string().contains("create-bind-query"));
+        let err = parse("x.toml", "name='x'\n[[scenario]]\nname='s'\nsteps=['bind']\n").unwrap_err();
+        assert!(err.to_string().contains("needs a 'create'"), "{err}");
+        let err =
+            parse("x.toml", "name='x'\nthresholds=['p99 lower than 3']\n[[scenario]]\nname='s'\nsteps=['list']\n")
+                .unwrap_err();
+        assert!(matches!(err, Error::Usage(_)));
+    }
+}

@@ -1,0 +1,180 @@
+//! Pass/fail thresholds: `bind.p95<50ms`, `query.p99<=20ms`, `errors<0.1%`, `errors<5`,
+//! `flows/s>500`, `req/s>1000`, `create.errors<1%`, `query.max<1s`.
+
+use super::summary::LoadSummary;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// What a threshold measures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metric {
+    /// Latency statistic of a step (or of all steps with `all`): p50, p90, p95, p99, max, mean.
+    Latency {
+        step: String,
+        stat: String,
+    },
+    /// Failed requests of a step or of all, as a fraction (`%`) or a count.
+    Errors {
+        step: Option<String>,
+        percent: bool,
+    },
+    FlowsPerSecond,
+    RequestsPerSecond,
+}
+
+/// One parsed threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub text: String,
+    pub metric: Metric,
+    pub op: Op,
+    /// Milliseconds for latencies, percent or count for errors, per second for rates.
+    pub value: f64,
+}
+
+const STATS: [&str; 6] = ["p50", "p90", "p95", "p99", "max", "mean"];
+
+fn usage(text: &str, why: &str) -> Error {
+    Error::Usage(format!(
+        "threshold '{text}': {why}; write e.g. bind.p95<50ms, query.p99<=20ms, errors<0.1%, flows/s>500, req/s>1000"
+    ))
+}
+
+impl Threshold {
+    pub fn parse(text: &str) -> Result<Threshold> {
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let (at, op, width) = ["<=", ">=", "<", ">"]
+            .iter()
+            .find_map(|sym| compact.find(sym).map(|i| (i, *sym, sym.len())))
+            .ok_or_else(|| usage(text, "no comparison (<, <=, >, >=)"))?;
+        let op = match op {
+            "<=" => Op::Le,
+            ">=" => Op::Ge,
+            "<" => Op::Lt,
+            _ => Op::Gt,
+        };
+        let (left, right) = (&compact[..at], &compact[at + width..]);
+        let number = |s: &str| s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+        let metric = match left {
+            "flows/s" => Metric::FlowsPerSecond,
+            "req/s" => Metric::RequestsPerSecond,
+            "errors" => Metric::Errors { step: None, percent: right.ends_with('%') },
+            _ => {
+                let (step, stat) = left.rsplit_once('.').ok_or_else(|| usage(text, "unknown metric"))?;
+                if stat == "errors" {
+                    Metric::Errors { step: Some(step.to_string()), percent: right.ends_with('%') }
+                } else if STATS.contains(&stat) {
+                    Metric::Latency { step: step.to_string(), stat: stat.to_string() }
+                } else {
+                    return Err(usage(text, &format!("'{stat}' is not one of {}", STATS.join(", "))));
+                }
+            }
+        };
+        let value = match &metric {
+            Metric::Latency { .. } => {
+                let (digits, scale) = if let Some(d) = right.strip_suffix("ms") {
+                    (d, 1.0)
+                } else if let Some(d) = right.strip_suffix("us") {
+                    (d, 0.001)
+                } else if let Some(d) = right.strip_suffix('s') {
+                    (d, 1000.0)
+                } else {
+                    return Err(usage(text, "a latency needs a unit: us, ms or s"));
+                };
+                number(digits).ok_or_else(|| usage(text, "not a number"))? * scale
+            }
+            Metric::Errors { percent: true, .. } => {
+                number(right.trim_end_matches('%')).ok_or_else(|| usage(text, "not a number"))?
+            }
+            _ => number(right).ok_or_else(|| usage(text, "not a number"))?,
+        };
+        Ok(Threshold { text: text.to_string(), metric, op, value })
+    }
+
+    /// The measured value, or `None` when the summary has no such step.
+    pub fn measure(&self, s: &LoadSummary) -> Option<f64> {
+        match &self.metric {
+            Metric::FlowsPerSecond => Some(s.flows_per_second),
+            Metric::RequestsPerSecond => Some(s.requests_per_second),
+            Metric::Errors { step, percent } => {
+                let (failed, total) = match step {
+                    None => (s.failed_requests, s.requests),
+                    Some(name) => s.steps.iter().find(|x| &x.name == name).map(|x| (x.failures, x.count))?,
+                };
+                Some(if *percent { 100.0 * failed as f64 / total.max(1) as f64 } else { failed as f64 })
+            }
+            Metric::Latency { step, stat } => {
+                let latency = if step == "all" { &s.all } else { &s.steps.iter().find(|x| &x.name == step)?.latency };
+                Some(match stat.as_str() {
+                    "p50" => latency.p50_ms,
+                    "p90" => latency.p90_ms,
+                    "p95" => latency.p95_ms,
+                    "p99" => latency.p99_ms,
+                    "max" => latency.max_ms,
+                    _ => latency.mean_ms,
+                })
+            }
+        }
+    }
+
+    /// Whether `measured` meets the threshold.
+    pub fn holds(&self, measured: f64) -> bool {
+        match self.op {
+            Op::Lt => measured < self.value,
+            Op::Le => measured <= self.value,
+            Op::Gt => measured > self.value,
+            Op::Ge => measured >= self.value,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let t = Threshold::parse("bind.p95<50ms").unwrap();
+        assert_eq!(t.metric, Metric::Latency { step: "bind".into(), stat: "p95".into() });
+        assert_eq!((t.op, t.value), (Op::Lt, 50.0));
+        assert_eq!(Threshold::parse("query.p99 <= 1.5s").unwrap().value, 1500.0);
+        assert_eq!(Threshold::parse("query.max<800us").unwrap().value, 0.8);
+        let e = Threshold::parse("errors<0.1%").unwrap();
+        assert_eq!((e.metric, e.value), (Metric::Errors { step: None, percent: true }, 0.1));
+        assert_eq!(Threshold::parse("errors<5").unwrap().metric, Metric::Errors { step: None, percent: false });
+        assert_eq!(Threshold::parse("flows/s>500").unwrap().metric, Metric::FlowsPerSecond);
+        assert_eq!(Threshold::parse("req/s>=10").unwrap().op, Op::Ge);
+        assert!(Threshold::parse("create.errors<1%").is_ok());
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        for (text, why) in [
+            ("bind.p95 50ms", "no comparison"),
+            ("bind.p97<5ms", "not one of"),
+            ("bind.p95<50", "needs a unit"),
+            ("bind.p95<fastms", "not a number"),
+            ("latency<5ms", "unknown metric"),
+            ("errors<-1%", "not a number"),
+        ] {
+            let err = Threshold::parse(text).unwrap_err();
+            assert!(matches!(err, Error::Usage(_)));
+            assert!(err.to_string().contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn comparisons_hold_as_written() {
+        let t = Threshold::parse("flows/s>500").unwrap();
+        assert!(t.holds(501.0) && !t.holds(500.0));
+        let t = Threshold::parse("bind.p99<=20ms").unwrap();
+        assert!(t.holds(20.0) && !t.holds(20.1));
+    }
+}
