@@ -2,7 +2,7 @@
 //! goose measures them), checks every answer against the contract, and recycles its device.
 
 use super::flows::{FlowScenario, Step};
-use super::summary::Recorder;
+use super::recorder::Recorder;
 use crate::api::models::{BindMfaDevice, UnbindMfaDevice};
 use crate::api::{AUTH_HEADER, OpKind, Operation, ops};
 use crate::client::HttpClient;
@@ -23,6 +23,9 @@ pub struct LoadContext {
     pub client: HttpClient,
     pub schemas: Schemas,
     pub recorder: Recorder,
+    /// Start of every device name of this run, unique per run so that runs side by side
+    /// against one target do not collide on serial numbers.
+    pub device_prefix: String,
 }
 
 /// Per goose user.
@@ -85,7 +88,15 @@ fn judge(ctx: &LoadContext, step: Step, kind: OpKind, s: &Session, status: u16, 
         return Some(format!("status {status} (expected {expected}) {code}").trim_end().to_string());
     }
     if let Some(v) = ctx.schemas.validate_response(kind, status, body, false).first() {
-        return Some(format!("schema {}: {} ({} at '{}')", v.schema, v.message, v.keyword, v.instance_pointer));
+        let message = crate::sanitize::truncate(&v.message, 160);
+        return Some(format!("schema {}: {message} ({} at '{}')", v.schema, v.keyword, v.instance_pointer));
+    }
+    if step != Step::Create
+        && let Some((_, seed)) = &s.device
+        && !body.is_empty()
+        && String::from_utf8_lossy(body).contains(&seed.to_base32())
+    {
+        return Some("the answer contains the device's TOTP seed; only create may return it".into());
     }
     if step == Step::Query {
         let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
@@ -134,8 +145,27 @@ fn goose_method(op: &Operation) -> GooseMethod {
     }
 }
 
+/// Waits for goose's throttle (on with `--rate`) before the request is built, and lets the
+/// request itself through unthrottled: bind codes are then generated at send time, and the
+/// wait is the client's own pacing, not the target's latency. Returns whether a token was taken.
+async fn pass_throttle(user: &mut GooseUser) -> Result<bool, Box<TransactionError>> {
+    let Some(throttle) = user.throttle.clone().filter(|_| user.is_throttled) else { return Ok(false) };
+    throttle.send_async(true).await.map_err(|e| Box::new(TransactionError::from(e)))?;
+    user.is_throttled = false;
+    Ok(true)
+}
+
 /// One measured step through goose. Returns whether it honoured the contract.
 async fn measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result<bool, Box<TransactionError>> {
+    let throttled = pass_throttle(user).await?;
+    let result = send_measured(user, ctx, step).await;
+    if throttled {
+        user.is_throttled = true;
+    }
+    result
+}
+
+async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result<bool, Box<TransactionError>> {
     if step == Step::Bind {
         wait_for_step_margin().await;
     }
@@ -191,26 +221,36 @@ async fn measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result
     }
 }
 
-/// One unmeasured step over the harness's own client (setup and recycling).
+/// One unmeasured step over the harness's own client (setup and recycling). A bind refused
+/// because its time step ended in flight is tried once more.
 async fn unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -> bool {
-    if step == Step::Bind {
-        wait_for_step_margin().await;
+    for _attempt in 0..2 {
+        if step == Step::Bind {
+            wait_for_step_margin().await;
+        }
+        let now = totp::unix_now();
+        let Some(op) = operation(step, session, &ctx.admin_token, now) else { return false };
+        match ctx.client.send(&op).await {
+            Ok(e) if e.status == expected_status(step) => {
+                remember(session, step, &e.body);
+                return true;
+            }
+            Ok(e) if step == Step::Bind && e.status == 400 && totp::step_at(totp::unix_now()) != totp::step_at(now) => {
+                ctx.recorder.totp_window();
+            }
+            Ok(e) => {
+                let reason = format!("status {} (expected {})", e.status, expected_status(step));
+                ctx.recorder.unmeasured_error(step, &reason);
+                return false;
+            }
+            Err(_) => {
+                ctx.recorder.unmeasured_error(step, "no answer");
+                return false;
+            }
+        }
     }
-    let Some(op) = operation(step, session, &ctx.admin_token, totp::unix_now()) else { return false };
-    match ctx.client.send(&op).await {
-        Ok(e) if e.status == expected_status(step) => {
-            remember(session, step, &e.body);
-            true
-        }
-        Ok(e) => {
-            ctx.recorder.unmeasured_error(step, &format!("status {} (expected {})", e.status, expected_status(step)));
-            false
-        }
-        Err(_) => {
-            ctx.recorder.unmeasured_error(step, "no answer");
-            false
-        }
-    }
+    ctx.recorder.unmeasured_error(step, "the TOTP step changed during two attempts in a row");
+    false
 }
 
 /// Takes the device back to nothing (admin unbind, delete), whatever state it is in.
@@ -242,7 +282,7 @@ pub fn on_start(ctx: Arc<LoadContext>, scenario: FlowScenario) -> TransactionFun
                 user_id: identity.user_id.clone(),
                 token: identity.token.expose().to_string(),
                 device: None,
-                flow_label: format!("mfa-harness-load-{}", user.weighted_users_index),
+                flow_label: format!("{}-{}", ctx.device_prefix, user.weighted_users_index),
             };
             for step in &scenario.setup {
                 if !unmeasured(&ctx, &mut session, *step).await {
