@@ -20,6 +20,7 @@ fn config(flow: &str, faults: &[Fault]) -> LoadConfig {
         json_file: None,
         scenarios: None,
         timeout: Duration::from_secs(5),
+        totp_margin: None,
     }
 }
 

@@ -40,7 +40,15 @@ pub struct LoadConfig {
     pub json_file: Option<PathBuf>,
     pub scenarios: Option<PathBuf>,
     pub timeout: Duration,
+    /// Least time left in the TOTP step for a bind to be sent (default: 2 s, 300 ms for the
+    /// embedded server, which shares our clock).
+    pub totp_margin: Option<Duration>,
 }
+
+/// Least time left in a TOTP step for a bind against a target with its own clock.
+pub const REMOTE_TOTP_MARGIN: Duration = Duration::from_secs(2);
+/// The same against the embedded server: one clock, answers in microseconds.
+pub const EMBEDDED_TOTP_MARGIN: Duration = Duration::from_millis(300);
 
 /// Runs the load test and returns its summary (thresholds evaluated).
 pub async fn execute(config: &LoadConfig) -> Result<LoadSummary> {
@@ -85,6 +93,9 @@ fn check_numbers(config: &LoadConfig) -> Result<()> {
             return Err(Error::Usage(format!("{flag} must be a number above 0, e.g. {flag} 50")));
         }
     }
+    if config.totp_margin.is_some_and(|m| m > Duration::from_secs(20)) {
+        return Err(Error::Usage("--totp-margin must be at most 20s of the 30-s TOTP step".into()));
+    }
     if config.run_time < Duration::from_secs(1) {
         return Err(Error::Usage("--run-time must be at least 1s".into()));
     }
@@ -112,6 +123,10 @@ async fn attack(
         schemas,
         recorder: recorder::Recorder::new(config.rate.map(|rate| Duration::from_secs_f64(config.users as f64 / rate))),
         device_prefix: format!("mfa-harness-load-{}", crate::reference::store::random_hex(3)),
+        step_margin: config.totp_margin.unwrap_or(match config.target {
+            TargetSpec::Embedded { .. } => EMBEDDED_TOTP_MARGIN,
+            _ => REMOTE_TOTP_MARGIN,
+        }),
     });
     let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(config.timeout);
     let mut goose = GooseAttack::initialize_with_config(goose_configuration(config, flow, target.client.base_url()))
