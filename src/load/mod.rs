@@ -129,7 +129,9 @@ async fn attack(
             _ => REMOTE_TOTP_MARGIN,
         }),
     });
-    let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(config.timeout);
+    // One client shared by every user (its pool holds one connection per request in flight);
+    // no gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
+    let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(config.timeout).gzip(false);
     let mut goose = GooseAttack::initialize_with_config(goose_configuration(config, flow, target.client.base_url()))
         .and_then(|g| g.set_client_builder_without_cookies(client))
         .map_err(|e| Error::Internal(format!("could not set up goose: {e}")))?;
