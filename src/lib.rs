@@ -12,6 +12,7 @@ pub mod reference;
 pub mod sanitize;
 pub mod schemas;
 pub mod serve;
+pub mod snapshot;
 pub mod target;
 pub mod totp;
 
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Passed)
         }
         Command::Load(args) => load::run(args.into_config()?),
+        Command::Snapshot(args) => snapshot::run(args.into_config()?),
         Command::Serve(args) => serve::run(args.into_config()),
         Command::Totp(args) => {
             let config = args.into_config()?;
