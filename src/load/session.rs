@@ -257,6 +257,7 @@ pub fn on_start(ctx: Arc<LoadContext>, scenario: FlowScenario) -> TransactionFun
 
 /// One iteration of a scenario's measured steps, then its recycling.
 pub fn iteration(ctx: Arc<LoadContext>, scenario: FlowScenario) -> TransactionFunction {
+    let scenario = Arc::new(scenario);
     Arc::new(move |user| {
         let ctx = ctx.clone();
         let scenario = scenario.clone();
