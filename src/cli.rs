@@ -149,23 +149,24 @@ pub struct LoadArgs {
     /// Concurrent goose users; each gets its own IAM identity.
     #[arg(long, default_value_t = 8)]
     pub users: usize,
-    /// Users started per second (default: all at once).
+    /// Users started per second [default: all of them within the first second].
     #[arg(long, value_name = "PER_S")]
     pub increase_rate: Option<f64>,
-    /// How long to run, e.g. 10s, 1m.
+    /// How long to run once every user has started, e.g. 10s, 1m (whole seconds).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub run_time: Duration,
-    /// Constant arrival rate in flows per second (goose throttling; coordinated-omission
-    /// mitigation on in goose's reports).
+    /// Constant arrival rate in flows per second (goose's throttle). Latency is measured from
+    /// when a request is let through and corrected for coordinated omission.
     #[arg(long, value_name = "PER_S")]
     pub rate: Option<f64>,
-    /// Pass/fail threshold, repeatable: bind.p95<50ms, query.p99<20ms, errors<0.1%, flows/s>500.
+    /// Pass/fail threshold, repeatable: bind.p95<50ms, query.p99<=20ms, errors<0.1%, flows/s>500,
+    /// req/s>1000, create.errors<5 (docs/load.md has the grammar).
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
     /// goose report file by extension (.html, .json, .md); repeatable.
     #[arg(long = "report-file", value_name = "FILE")]
     pub report_files: Vec<PathBuf>,
-    /// A previous goose JSON report to compare with.
+    /// A goose JSON report of an earlier run (--report-file x.json) to compare with.
     #[arg(long, value_name = "FILE")]
     pub baseline_file: Option<PathBuf>,
     /// Write the summary as JSON (schemas/reports/load-summary.schema.json).
@@ -174,6 +175,10 @@ pub struct LoadArgs {
     /// Directory of extra or replacement load flows (*.toml).
     #[arg(long, value_name = "DIR")]
     pub scenarios: Option<PathBuf>,
+    /// Least time left in the 30-s TOTP step for a bind to be sent, else it waits for the next
+    /// step [default: 2s; 300ms against the embedded server].
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub totp_margin: Option<Duration>,
 }
 
 impl LoadArgs {
@@ -195,6 +200,7 @@ impl LoadArgs {
             json_file: self.json,
             scenarios: self.scenarios,
             timeout,
+            totp_margin: self.totp_margin,
         })
     }
 }

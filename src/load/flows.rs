@@ -87,6 +87,11 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// The steps some scenario measures, in [`Step::ALL`] order.
+    pub fn measured_steps(&self) -> Vec<Step> {
+        Step::ALL.into_iter().filter(|step| self.scenarios.iter().any(|s| s.steps.contains(step))).collect()
+    }
+
     /// Measured requests of one iteration, weighted over the scenarios.
     pub fn requests_per_iteration(&self) -> f64 {
         let total: usize = self.scenarios.iter().map(|s| s.weight).sum();
@@ -120,7 +125,9 @@ fn parse(source: &str, text: &str) -> Result<Flow> {
         }
     }
     for t in &flow.thresholds {
-        super::thresholds::Threshold::parse(t)?;
+        super::thresholds::Threshold::parse(t)
+            .and_then(|t| t.check_steps(&flow.name, &flow.measured_steps()))
+            .map_err(|e| Error::Usage(format!("load flow {source}: {e}")))?;
     }
     Ok(flow)
 }

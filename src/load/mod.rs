@@ -2,6 +2,8 @@
 //! contract, thresholds, and a summary in text and JSON.
 
 pub mod flows;
+pub mod progress;
+pub mod recorder;
 pub mod session;
 pub mod summary;
 pub mod thresholds;
@@ -38,18 +40,26 @@ pub struct LoadConfig {
     pub json_file: Option<PathBuf>,
     pub scenarios: Option<PathBuf>,
     pub timeout: Duration,
+    /// Least time left in the TOTP step for a bind to be sent (default: 2 s, 300 ms for the
+    /// embedded server, which shares our clock).
+    pub totp_margin: Option<Duration>,
 }
+
+/// Least time left in a TOTP step for a bind against a target with its own clock.
+pub const REMOTE_TOTP_MARGIN: Duration = Duration::from_secs(2);
+/// The same against the embedded server: one clock, answers in microseconds.
+pub const EMBEDDED_TOTP_MARGIN: Duration = Duration::from_millis(300);
 
 /// Runs the load test and returns its summary (thresholds evaluated).
 pub async fn execute(config: &LoadConfig) -> Result<LoadSummary> {
     let flow = flows::find(&config.flow, config.scenarios.as_deref())?;
     let mut thresholds = Vec::new();
     for text in flow.thresholds.iter().chain(&config.thresholds) {
-        thresholds.push(Threshold::parse(text)?);
+        let threshold = Threshold::parse(text)?;
+        threshold.check_steps(&flow.name, &flow.measured_steps())?;
+        thresholds.push(threshold);
     }
-    if config.users == 0 {
-        return Err(Error::Usage("--users must be at least 1".into()));
-    }
+    check_numbers(config)?;
     let schemas = Schemas::embedded().map_err(|e| Error::Internal(e.to_string()))?;
     let target = Target::open(&config.target, config.timeout).await?;
     if target.capacity().is_some_and(|c| c < config.users) {
@@ -74,6 +84,24 @@ pub async fn execute(config: &LoadConfig) -> Result<LoadSummary> {
     Ok(summary)
 }
 
+fn check_numbers(config: &LoadConfig) -> Result<()> {
+    if config.users == 0 {
+        return Err(Error::Usage("--users must be at least 1".into()));
+    }
+    for (flag, value) in [("--rate", config.rate), ("--increase-rate", config.increase_rate)] {
+        if value.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
+            return Err(Error::Usage(format!("{flag} must be a number above 0, e.g. {flag} 50")));
+        }
+    }
+    if config.totp_margin.is_some_and(|m| m > Duration::from_secs(20)) {
+        return Err(Error::Usage("--totp-margin must be at most 20s of the 30-s TOTP step".into()));
+    }
+    if config.run_time < Duration::from_secs(1) {
+        return Err(Error::Usage("--run-time must be at least 1s".into()));
+    }
+    Ok(())
+}
+
 async fn attack(
     config: &LoadConfig,
     flow: &flows::Flow,
@@ -93,10 +121,15 @@ async fn attack(
         admin_token: target.admin.token.expose().to_string(),
         client: target.client.clone(),
         schemas,
-        recorder: summary::Recorder::default(),
+        recorder: recorder::Recorder::new(config.rate.map(|rate| Duration::from_secs_f64(config.users as f64 / rate))),
+        device_prefix: format!("mfa-harness-load-{}", crate::reference::store::random_hex(3)),
+        step_margin: config.totp_margin.unwrap_or(match config.target {
+            TargetSpec::Embedded { .. } => EMBEDDED_TOTP_MARGIN,
+            _ => REMOTE_TOTP_MARGIN,
+        }),
     });
     let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(config.timeout);
-    let mut goose = GooseAttack::initialize_with_config(goose_configuration(config, flow, target.client.base_url())?)
+    let mut goose = GooseAttack::initialize_with_config(goose_configuration(config, flow, target.client.base_url()))
         .and_then(|g| g.set_client_builder_without_cookies(client))
         .map_err(|e| Error::Internal(format!("could not set up goose: {e}")))?;
     for scenario in &flow.scenarios {
@@ -110,44 +143,62 @@ async fn attack(
             .register_transaction(run);
         goose = goose.register_scenario(goose_scenario);
     }
-    goose.execute().await.map_err(|e| Error::Internal(format!("the load test failed to run: {e}")))?;
+    let progress = progress::ProgressLine::of(ctx.clone());
+    let executed = goose.execute().await;
+    drop(progress);
+    executed.map_err(|e| Error::Internal(format!("the load test failed to run: {e}")))?;
     let mut summary = ctx.recorder.summarize(&flow.name, target.client.base_url(), config.users);
+    // goose's own Ctrl-C handler stops the attack gracefully and trips its killswitch.
+    summary.interrupted = goose::is_killswitch_triggered();
     summary.thresholds = thresholds
         .iter()
         .map(|t| {
             let measured = t.measure(&summary);
-            ThresholdResult { threshold: t.text.clone(), measured, passed: measured.is_some_and(|m| t.holds(m)) }
+            ThresholdResult {
+                threshold: t.text.clone(),
+                measured,
+                unit: t.unit().to_string(),
+                passed: measured.is_some_and(|m| t.holds(m)),
+            }
         })
         .collect();
     summary.passed = summary.failed_requests == 0 && summary.thresholds.iter().all(|t| t.passed);
     Ok(summary)
 }
 
-fn goose_configuration(config: &LoadConfig, flow: &flows::Flow, host: &str) -> Result<GooseConfiguration> {
+/// goose's configuration: only the target as host, no controller or dashboard listening, no
+/// output of its own unless reports are asked for.
+fn goose_configuration(config: &LoadConfig, flow: &flows::Flow, host: &str) -> GooseConfiguration {
     let mut g = GooseConfiguration::default();
     g.host = Some(host.to_string());
     g.users = Some(config.users);
-    g.increase_rate = Some(format!("{}", config.increase_rate.unwrap_or(config.users as f64).max(0.001)));
+    g.increase_rate = Some(format!("{}", config.increase_rate.unwrap_or(config.users as f64)));
     g.run_time = Some(format!("{}", config.run_time.as_secs().max(1)));
+    // The telnet controller listens on 127.0.0.1:5116 unless switched off; the WebSocket
+    // controller and the dashboard are off by default in goose 0.19 (and `no_websocket` is
+    // deprecated there), so they stay untouched.
     g.no_telnet = true;
+    g.websocket = false;
+    g.dashboard = false;
+    g.no_autostart = false;
     g.no_print_metrics = true;
     g.no_error_summary = true;
-    g.no_autostart = false;
     g.quiet = 1;
-    g.timeout = Some(format!("{}", config.timeout.as_secs().max(1)));
-    if let Some(rate) = config.rate {
-        if rate <= 0.0 {
-            return Err(Error::Usage("--rate must be above 0".into()));
-        }
-        g.throttle_requests = Some((rate * flow.requests_per_iteration()).ceil().max(1.0) as usize);
-        g.co_mitigation = Some(GooseCoordinatedOmissionMitigation::Average);
-    }
+    g.timeout = Some(format!("{:.3}", config.timeout.as_secs_f64().max(0.001)));
+    // goose resets its own metrics once every user has started (its reports show the steady
+    // phase); `no_reset_metrics` would make it print to stdout whatever `quiet` says.
     // Our own recorder measures every request; goose's aggregation is only paid for when its
     // reports are asked for.
-    g.no_metrics = config.report_files.is_empty() && config.baseline_file.is_none() && config.rate.is_none();
+    g.no_metrics = config.report_files.is_empty() && config.baseline_file.is_none();
+    if let Some(rate) = config.rate {
+        g.throttle_requests = Some((rate * flow.requests_per_iteration()).ceil().max(1.0) as usize);
+        if !g.no_metrics {
+            g.co_mitigation = Some(GooseCoordinatedOmissionMitigation::Average);
+        }
+    }
     g.report_file = config.report_files.iter().map(|p| p.display().to_string()).collect();
     g.baseline_file = config.baseline_file.as_ref().map(|p| p.display().to_string());
-    Ok(g)
+    g
 }
 
 /// `mfa-harness load`.
@@ -155,9 +206,15 @@ pub fn run(config: LoadConfig) -> Result<Outcome> {
     let summary = crate::serve::runtime()?.block_on(execute(&config))?;
     print!("{}", summary::render(&summary));
     if let Some(path) = &config.json_file {
-        let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::Internal(e.to_string()))?;
-        std::fs::write(path, json + "\n")
+        std::fs::write(path, summary::to_json(&summary))
             .map_err(|e| Error::Usage(format!("could not write {}: {e}", path.display())))?;
+    }
+    if summary.interrupted {
+        return Err(Error::Internal(format!(
+            "interrupted by Ctrl-C after {:.1} s; the summary covers what ran, and the users this run created \
+             were deleted",
+            summary.duration_s
+        )));
     }
     if summary.flows_completed == 0 && summary.requests == 0 {
         return Err(Error::Target("no request was made; is the target healthy and --run-time long enough?".into()));

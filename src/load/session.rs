@@ -2,7 +2,7 @@
 //! goose measures them), checks every answer against the contract, and recycles its device.
 
 use super::flows::{FlowScenario, Step};
-use super::summary::Recorder;
+use super::recorder::Recorder;
 use crate::api::models::{BindMfaDevice, UnbindMfaDevice};
 use crate::api::{AUTH_HEADER, OpKind, Operation, ops};
 use crate::client::HttpClient;
@@ -13,9 +13,6 @@ use goose::prelude::*;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Bind codes are sent only with at least this much of their 30-s step left.
-const STEP_MARGIN: Duration = Duration::from_millis(2000);
-
 /// Shared by every goose user of a run.
 pub struct LoadContext {
     pub identities: Mutex<Vec<Identity>>,
@@ -23,6 +20,11 @@ pub struct LoadContext {
     pub client: HttpClient,
     pub schemas: Schemas,
     pub recorder: Recorder,
+    /// Start of every device name of this run, unique per run so that runs side by side
+    /// against one target do not collide on serial numbers.
+    pub device_prefix: String,
+    /// Bind codes are sent only with at least this much of their 30-s step left.
+    pub step_margin: Duration,
 }
 
 /// Per goose user.
@@ -30,7 +32,8 @@ pub struct LoadContext {
 pub struct Session {
     user_id: String,
     token: String,
-    device: Option<(String, Seed)>,
+    /// Serial number, seed, and the seed as create returned it.
+    device: Option<(String, Seed, String)>,
     flow_label: String,
 }
 
@@ -48,7 +51,7 @@ fn operation(step: Step, s: &Session, admin: &str, now: u64) -> Option<Operation
     Some(match step {
         Step::Create => ops::create_device(Some(&s.token), &s.user_id, &s.flow_label),
         Step::Bind => {
-            let (serial, seed) = device?;
+            let (serial, seed, _) = device?;
             let pair = totp::bind_pair(seed, now);
             ops::bind_device(
                 Some(&s.token),
@@ -85,7 +88,15 @@ fn judge(ctx: &LoadContext, step: Step, kind: OpKind, s: &Session, status: u16, 
         return Some(format!("status {status} (expected {expected}) {code}").trim_end().to_string());
     }
     if let Some(v) = ctx.schemas.validate_response(kind, status, body, false).first() {
-        return Some(format!("schema {}: {} ({} at '{}')", v.schema, v.message, v.keyword, v.instance_pointer));
+        let message = crate::sanitize::truncate(&v.message, 160);
+        return Some(format!("schema {}: {message} ({} at '{}')", v.schema, v.keyword, v.instance_pointer));
+    }
+    if step != Step::Create
+        && let Some((_, _, seed)) = &s.device
+        && !body.is_empty()
+        && String::from_utf8_lossy(body).contains(seed.as_str())
+    {
+        return Some("the answer contains the device's TOTP seed; only create may return it".into());
     }
     if step == Step::Query {
         let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
@@ -93,7 +104,7 @@ fn judge(ctx: &LoadContext, step: Step, kind: OpKind, s: &Session, status: u16, 
         if device["user_id"].as_str() != Some(s.user_id.as_str()) {
             return Some("query: user_id is not the user's".into());
         }
-        if let Some((serial, _)) = &s.device
+        if let Some((serial, _, _)) = &s.device
             && device["serial_number"].as_str() != Some(serial.as_str())
         {
             return Some("query: serial_number is not the one create returned".into());
@@ -108,7 +119,7 @@ fn remember(s: &mut Session, step: Step, body: &[u8]) {
             let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
             let d = &v["virtual_mfa_device"];
             if let (Some(serial), Some(seed)) = (d["serial_number"].as_str(), d["base32_string_seed"].as_str()) {
-                s.device = Seed::parse(seed).ok().map(|seed| (serial.to_string(), seed));
+                s.device = Seed::parse(seed).ok().map(|parsed| (serial.to_string(), parsed, seed.to_string()));
             }
         }
         Step::Delete => s.device = None,
@@ -116,11 +127,13 @@ fn remember(s: &mut Session, step: Step, body: &[u8]) {
     }
 }
 
-async fn wait_for_step_margin() {
+/// Waits for the next time step when less than `margin` is left of this one, so that the
+/// codes of steps t−1 and t are still in the target's window when it checks them.
+async fn wait_for_step_margin(margin: Duration) {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let step_ms = (totp::STEP_SECONDS * 1000) as u128;
     let left = Duration::from_millis((step_ms - now.as_millis() % step_ms) as u64);
-    if left < STEP_MARGIN {
+    if left < margin {
         tokio::time::sleep(left + Duration::from_millis(20)).await;
     }
 }
@@ -134,10 +147,29 @@ fn goose_method(op: &Operation) -> GooseMethod {
     }
 }
 
+/// Waits for goose's throttle (on with `--rate`) before the request is built, and lets the
+/// request itself through unthrottled: bind codes are then generated at send time, and the
+/// wait is the client's own pacing, not the target's latency. Returns whether a token was taken.
+async fn pass_throttle(user: &mut GooseUser) -> Result<bool, Box<TransactionError>> {
+    let Some(throttle) = user.throttle.clone().filter(|_| user.is_throttled) else { return Ok(false) };
+    throttle.send_async(true).await.map_err(|e| Box::new(TransactionError::from(e)))?;
+    user.is_throttled = false;
+    Ok(true)
+}
+
 /// One measured step through goose. Returns whether it honoured the contract.
 async fn measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result<bool, Box<TransactionError>> {
+    let throttled = pass_throttle(user).await?;
+    let result = send_measured(user, ctx, step).await;
+    if throttled {
+        user.is_throttled = true;
+    }
+    result
+}
+
+async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result<bool, Box<TransactionError>> {
     if step == Step::Bind {
-        wait_for_step_margin().await;
+        wait_for_step_margin(ctx.step_margin).await;
     }
     let now = totp::unix_now();
     let Some(op) = operation(step, user.get_session_data_unchecked::<Session>(), &ctx.admin_token, now) else {
@@ -191,31 +223,41 @@ async fn measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result
     }
 }
 
-/// One unmeasured step over the harness's own client (setup and recycling).
+/// One unmeasured step over the harness's own client (setup and recycling). A bind refused
+/// because its time step ended in flight is tried once more.
 async fn unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -> bool {
-    if step == Step::Bind {
-        wait_for_step_margin().await;
+    for _attempt in 0..2 {
+        if step == Step::Bind {
+            wait_for_step_margin(ctx.step_margin).await;
+        }
+        let now = totp::unix_now();
+        let Some(op) = operation(step, session, &ctx.admin_token, now) else { return false };
+        match ctx.client.send(&op).await {
+            Ok(e) if e.status == expected_status(step) => {
+                remember(session, step, &e.body);
+                return true;
+            }
+            Ok(e) if step == Step::Bind && e.status == 400 && totp::step_at(totp::unix_now()) != totp::step_at(now) => {
+                ctx.recorder.totp_window();
+            }
+            Ok(e) => {
+                let reason = format!("status {} (expected {})", e.status, expected_status(step));
+                ctx.recorder.unmeasured_error(step, &reason);
+                return false;
+            }
+            Err(_) => {
+                ctx.recorder.unmeasured_error(step, "no answer");
+                return false;
+            }
+        }
     }
-    let Some(op) = operation(step, session, &ctx.admin_token, totp::unix_now()) else { return false };
-    match ctx.client.send(&op).await {
-        Ok(e) if e.status == expected_status(step) => {
-            remember(session, step, &e.body);
-            true
-        }
-        Ok(e) => {
-            ctx.recorder.unmeasured_error(step, &format!("status {} (expected {})", e.status, expected_status(step)));
-            false
-        }
-        Err(_) => {
-            ctx.recorder.unmeasured_error(step, "no answer");
-            false
-        }
-    }
+    ctx.recorder.unmeasured_error(step, "the TOTP step changed during two attempts in a row");
+    false
 }
 
 /// Takes the device back to nothing (admin unbind, delete), whatever state it is in.
 async fn reset(ctx: &LoadContext, session: &mut Session) {
-    if let Some((serial, _)) = session.device.clone() {
+    if let Some((serial, _, _)) = session.device.clone() {
         let admin = Some(ctx.admin_token.as_str());
         let unbind = UnbindMfaDevice {
             user_id: session.user_id.clone(),
@@ -242,7 +284,7 @@ pub fn on_start(ctx: Arc<LoadContext>, scenario: FlowScenario) -> TransactionFun
                 user_id: identity.user_id.clone(),
                 token: identity.token.expose().to_string(),
                 device: None,
-                flow_label: format!("mfa-harness-load-{}", user.weighted_users_index),
+                flow_label: format!("{}-{}", ctx.device_prefix, user.weighted_users_index),
             };
             for step in &scenario.setup {
                 if !unmeasured(&ctx, &mut session, *step).await {

@@ -1,152 +1,8 @@
-//! What a load run measured: per-step latency histograms (HDR, microseconds), failures by
-//! reason, flows; the summary model and its text rendering.
+//! The summary of a load run: one model, rendered as text (stdout) and JSON
+//! (`schemas/reports/load-summary.schema.json`).
 
-use super::flows::Step;
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-/// Collects measurements from every goose user; cheap to share.
-pub struct Recorder {
-    steps: BTreeMap<Step, Mutex<StepData>>,
-    errors: Mutex<BTreeMap<(String, String), u64>>,
-    flows_completed: AtomicU64,
-    flows_failed: AtomicU64,
-    totp_window: AtomicU64,
-    /// Nanoseconds after `base` of the first and the last measured answer.
-    base: Instant,
-    first_ns: AtomicU64,
-    last_ns: AtomicU64,
-}
-
-struct StepData {
-    histogram: Histogram<u64>,
-    failures: u64,
-}
-
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).expect("static bounds are valid")
-}
-
-impl Default for Recorder {
-    fn default() -> Self {
-        Recorder {
-            steps: Step::ALL
-                .iter()
-                .map(|s| (*s, Mutex::new(StepData { histogram: histogram(), failures: 0 })))
-                .collect(),
-            errors: Mutex::new(BTreeMap::new()),
-            flows_completed: AtomicU64::new(0),
-            flows_failed: AtomicU64::new(0),
-            totp_window: AtomicU64::new(0),
-            base: Instant::now(),
-            first_ns: AtomicU64::new(u64::MAX),
-            last_ns: AtomicU64::new(0),
-        }
-    }
-}
-
-impl Recorder {
-    /// Records one measured request; `failure` is the contract violation, if any.
-    pub fn request(&self, step: Step, elapsed: Duration, failure: Option<&str>) {
-        let at = self.base.elapsed().as_nanos() as u64;
-        self.first_ns.fetch_min(at.saturating_sub(elapsed.as_nanos() as u64), Ordering::Relaxed);
-        self.last_ns.fetch_max(at, Ordering::Relaxed);
-        let mut data = self.steps[&step].lock().unwrap_or_else(|e| e.into_inner());
-        data.histogram.saturating_record((elapsed.as_micros() as u64).max(1));
-        if let Some(reason) = failure {
-            data.failures += 1;
-            drop(data);
-            *self
-                .errors
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry((step.name().into(), reason.into()))
-                .or_default() += 1;
-        }
-    }
-
-    /// An unmeasured setup or recycling step that failed.
-    pub fn unmeasured_error(&self, step: Step, reason: &str) {
-        let key = (format!("{} (unmeasured)", step.name()), reason.to_string());
-        *self.errors.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default() += 1;
-    }
-
-    /// A bind refused because the time step changed while it was in flight: not the target's fault.
-    pub fn totp_window(&self) {
-        self.totp_window.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn flow(&self, ok: bool) {
-        if ok { &self.flows_completed } else { &self.flows_failed }.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn flows_completed(&self) -> u64 {
-        self.flows_completed.load(Ordering::Relaxed)
-    }
-
-    /// The measured span: from the first request sent to the last answer received.
-    pub fn measured_span(&self) -> Duration {
-        let first = self.first_ns.load(Ordering::Relaxed);
-        let last = self.last_ns.load(Ordering::Relaxed);
-        Duration::from_nanos(last.saturating_sub(first.min(last)))
-    }
-
-    /// The summary of everything recorded, rates over the measured span.
-    pub fn summarize(&self, flow: &str, target: &str, users: usize) -> LoadSummary {
-        let elapsed = self.measured_span();
-        let seconds = elapsed.as_secs_f64().max(1e-3);
-        let mut all = histogram();
-        let mut steps = Vec::new();
-        for (step, data) in &self.steps {
-            let data = data.lock().unwrap_or_else(|e| e.into_inner());
-            if data.histogram.is_empty() {
-                continue;
-            }
-            all.add(&data.histogram).ok();
-            let count = data.histogram.len();
-            steps.push(StepSummary {
-                name: step.name().into(),
-                count,
-                failures: data.failures,
-                requests_per_second: count as f64 / seconds,
-                latency: Latency::of(&data.histogram),
-            });
-        }
-        let requests: u64 = steps.iter().map(|s| s.count).sum();
-        let failed_requests: u64 = steps.iter().map(|s| s.failures).sum();
-        let errors = self
-            .errors
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|((step, reason), count)| ErrorCount { step: step.clone(), reason: reason.clone(), count: *count })
-            .collect();
-        let completed = self.flows_completed();
-        LoadSummary {
-            tool: "mfa-harness".into(),
-            flow: flow.into(),
-            target: target.into(),
-            users,
-            duration_s: elapsed.as_secs_f64(),
-            flows_completed: completed,
-            flows_failed: self.flows_failed.load(Ordering::Relaxed),
-            flows_per_second: completed as f64 / seconds,
-            requests,
-            failed_requests,
-            requests_per_second: requests as f64 / seconds,
-            totp_window_retries: self.totp_window.load(Ordering::Relaxed),
-            all: Latency::of(&all),
-            steps,
-            errors,
-            thresholds: Vec::new(),
-            passed: true,
-        }
-    }
-}
 
 /// Latency figures in milliseconds.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -160,7 +16,7 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn of(h: &Histogram<u64>) -> Latency {
+    pub(super) fn of(h: &Histogram<u64>) -> Latency {
         if h.is_empty() {
             return Latency::default();
         }
@@ -195,7 +51,10 @@ pub struct ErrorCount {
 #[derive(Debug, Clone, Serialize)]
 pub struct ThresholdResult {
     pub threshold: String,
+    /// The measured value in `unit`; `null` when the run measured nothing for it.
     pub measured: Option<f64>,
+    /// `ms`, `%`, `requests` or `/s`.
+    pub unit: String,
     pub passed: bool,
 }
 
@@ -215,10 +74,15 @@ pub struct LoadSummary {
     pub requests_per_second: f64,
     /// Binds refused because the 30-s step ended while they were in flight; retried, not failures.
     pub totp_window_retries: u64,
+    /// With `--rate`: the interval at which each user was meant to run each step; latencies
+    /// are corrected for coordinated omission against it. `null` without `--rate`.
+    pub co_expected_interval_ms: Option<f64>,
     pub all: Latency,
     pub steps: Vec<StepSummary>,
     pub errors: Vec<ErrorCount>,
     pub thresholds: Vec<ThresholdResult>,
+    /// Stopped by Ctrl-C before `--run-time` was over.
+    pub interrupted: bool,
     pub passed: bool,
 }
 
@@ -242,6 +106,12 @@ pub fn render(s: &LoadSummary) -> String {
         s.requests_per_second,
         s.totp_window_retries
     );
+    if let Some(interval) = s.co_expected_interval_ms {
+        let _ = writeln!(
+            out,
+            "latencies corrected for coordinated omission: each user was due to run each step every {interval:.1} ms"
+        );
+    }
     let _ = writeln!(
         out,
         "  {:8} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -266,19 +136,25 @@ pub fn render(s: &LoadSummary) -> String {
     if !s.errors.is_empty() {
         let _ = writeln!(out, "contract violations and errors:");
         for e in &s.errors {
-            let _ = writeln!(out, "  {:6} × {}: {}", e.count, e.step, e.reason);
+            let _ = writeln!(out, "  {:6} × {}: {}", e.count, e.step, crate::sanitize::for_terminal(&e.reason));
         }
     }
     for t in &s.thresholds {
-        let measured = t.measured.map_or("no data".to_string(), |m| format!("{m:.3}"));
+        let measured = t.measured.map_or("no data".to_string(), |m| format!("{m:.3} {}", t.unit));
         let _ = writeln!(
             out,
-            "threshold {:24} measured {:>12}  {}",
+            "threshold {:24} measured {:>16}  {}",
             t.threshold,
             measured,
             if t.passed { "ok" } else { "VIOLATED" }
         );
     }
-    let _ = writeln!(out, "{}", if s.passed { "PASSED" } else { "FAILED" });
+    let verdict = if s.passed { "PASSED" } else { "FAILED" };
+    let _ = writeln!(out, "{verdict}{}", if s.interrupted { " (interrupted: the run was cut short)" } else { "" });
     out
+}
+
+/// The JSON summary (`schemas/reports/load-summary.schema.json`).
+pub fn to_json(s: &LoadSummary) -> String {
+    serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
 }

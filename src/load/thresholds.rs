@@ -1,6 +1,7 @@
 //! Pass/fail thresholds: `bind.p95<50ms`, `query.p99<=20ms`, `errors<0.1%`, `errors<5`,
 //! `flows/s>500`, `req/s>1000`, `create.errors<1%`, `query.max<1s`.
 
+use super::flows::Step;
 use super::summary::LoadSummary;
 use crate::{Error, Result};
 
@@ -69,7 +70,8 @@ impl Threshold {
             _ => {
                 let (step, stat) = left.rsplit_once('.').ok_or_else(|| usage(text, "unknown metric"))?;
                 if stat == "errors" {
-                    Metric::Errors { step: Some(step.to_string()), percent: right.ends_with('%') }
+                    let step = (step != "all").then(|| step.to_string());
+                    Metric::Errors { step, percent: right.ends_with('%') }
                 } else if STATS.contains(&stat) {
                     Metric::Latency { step: step.to_string(), stat: stat.to_string() }
                 } else {
@@ -96,6 +98,36 @@ impl Threshold {
             _ => number(right).ok_or_else(|| usage(text, "not a number"))?,
         };
         Ok(Threshold { text: text.to_string(), metric, op, value })
+    }
+
+    /// Checks that the step a threshold names is one `flow` measures.
+    pub fn check_steps(&self, flow: &str, measured: &[Step]) -> Result<()> {
+        let step = match &self.metric {
+            Metric::Latency { step, .. } if step != "all" => step,
+            Metric::Errors { step: Some(step), .. } => step,
+            _ => return Ok(()),
+        };
+        let names: Vec<&str> = measured.iter().map(|s| s.name()).collect();
+        if names.contains(&step.as_str()) {
+            return Ok(());
+        }
+        let why = if Step::ALL.iter().any(|s| s.name() == step) {
+            format!("the flow {flow} does not measure '{step}'; it measures {} (or use all)", names.join(", "))
+        } else {
+            let all: Vec<&str> = Step::ALL.iter().map(|s| s.name()).collect();
+            format!("'{step}' is not a step; the steps are {}, and all", all.join(", "))
+        };
+        Err(usage(&self.text, &why))
+    }
+
+    /// The unit of the measured value.
+    pub fn unit(&self) -> &'static str {
+        match &self.metric {
+            Metric::Latency { .. } => "ms",
+            Metric::Errors { percent: true, .. } => "%",
+            Metric::Errors { percent: false, .. } => "requests",
+            Metric::FlowsPerSecond | Metric::RequestsPerSecond => "/s",
+        }
     }
 
     /// The measured value, or `None` when the summary has no such step.
@@ -168,6 +200,31 @@ mod tests {
             assert!(matches!(err, Error::Usage(_)));
             assert!(err.to_string().contains(why), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn steps_must_be_measured_by_the_flow() {
+        let measured = [Step::Query];
+        assert!(Threshold::parse("query.p99<20ms").unwrap().check_steps("query-only", &measured).is_ok());
+        assert!(Threshold::parse("all.p99<20ms").unwrap().check_steps("query-only", &measured).is_ok());
+        assert!(Threshold::parse("all.errors<1%").unwrap().check_steps("query-only", &measured).is_ok());
+        assert!(Threshold::parse("errors<1%").unwrap().check_steps("query-only", &measured).is_ok());
+        let err = Threshold::parse("bind.p95<50ms").unwrap().check_steps("query-only", &measured).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)));
+        assert!(err.to_string().contains("does not measure 'bind'; it measures query"), "{err}");
+        let err = Threshold::parse("bnid.p95<50ms").unwrap().check_steps("query-only", &measured).unwrap_err();
+        assert!(err.to_string().contains("'bnid' is not a step; the steps are create, bind"), "{err}");
+        let err = Threshold::parse("bnid.errors<1").unwrap().check_steps("query-only", &measured).unwrap_err();
+        assert!(err.to_string().contains("'bnid' is not a step"), "{err}");
+    }
+
+    #[test]
+    fn units_follow_the_metric() {
+        let unit = |t: &str| Threshold::parse(t).unwrap().unit();
+        assert_eq!(
+            [unit("bind.p95<50ms"), unit("errors<0.1%"), unit("errors<3"), unit("flows/s>500"), unit("req/s>1")],
+            ["ms", "%", "requests", "/s", "/s"]
+        );
     }
 
     #[test]

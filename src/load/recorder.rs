@@ -1,0 +1,246 @@
+//! What a load run measures while it runs: per-step latency histograms (HDR, microseconds),
+//! failures by reason, flows, and live counters for the progress line.
+
+use super::flows::Step;
+use super::summary::{ErrorCount, Latency, LoadSummary, StepSummary};
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Highest latency a histogram holds (60 s, in microseconds); longer ones count as 60 s.
+const MAX_MICROS: u64 = 60_000_000;
+/// Most distinct (step, reason) pairs kept; a target whose answers vary without end cannot
+/// make the summary grow with the request count.
+const MAX_REASONS: usize = 64;
+/// The reason counted once [`MAX_REASONS`] distinct ones were seen.
+const OTHER_REASONS: &str = "other reasons (too many distinct ones to list)";
+
+/// Collects measurements from every goose user; cheap to share.
+pub struct Recorder {
+    steps: BTreeMap<Step, Mutex<StepData>>,
+    errors: Mutex<BTreeMap<(String, String), u64>>,
+    flows_completed: AtomicU64,
+    flows_failed: AtomicU64,
+    totp_window: AtomicU64,
+    requests: AtomicU64,
+    failed_requests: AtomicU64,
+    /// With a constant arrival rate: how often each user is meant to run a step, in
+    /// microseconds. A slower answer back-fills the samples the schedule missed.
+    expected_interval_us: Option<u64>,
+    /// Nanoseconds after `base` of the first and the last measured answer.
+    base: Instant,
+    first_ns: AtomicU64,
+    last_ns: AtomicU64,
+}
+
+struct StepData {
+    histogram: Histogram<u64>,
+    count: u64,
+    failures: u64,
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static bounds are valid")
+}
+
+/// What the progress line shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub flows_completed: u64,
+    pub flows_failed: u64,
+    pub requests: u64,
+    pub failed_requests: u64,
+    pub totp_window: u64,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::new(None)
+    }
+}
+
+impl Recorder {
+    /// A recorder; `expected_interval` switches on coordinated-omission correction.
+    pub fn new(expected_interval: Option<Duration>) -> Recorder {
+        Recorder {
+            steps: Step::ALL
+                .iter()
+                .map(|s| (*s, Mutex::new(StepData { histogram: histogram(), count: 0, failures: 0 })))
+                .collect(),
+            errors: Mutex::new(BTreeMap::new()),
+            flows_completed: AtomicU64::new(0),
+            flows_failed: AtomicU64::new(0),
+            totp_window: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            failed_requests: AtomicU64::new(0),
+            expected_interval_us: expected_interval.map(|d| (d.as_micros() as u64).clamp(1, MAX_MICROS)),
+            base: Instant::now(),
+            first_ns: AtomicU64::new(u64::MAX),
+            last_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// Records one measured request; `failure` is the contract violation, if any.
+    pub fn request(&self, step: Step, elapsed: Duration, failure: Option<&str>) {
+        let at = self.base.elapsed().as_nanos() as u64;
+        self.first_ns.fetch_min(at.saturating_sub(elapsed.as_nanos() as u64), Ordering::Relaxed);
+        self.last_ns.fetch_max(at, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let micros = (elapsed.as_micros() as u64).clamp(1, MAX_MICROS);
+        let mut data = self.steps[&step].lock().unwrap_or_else(|e| e.into_inner());
+        match self.expected_interval_us {
+            Some(interval) => {
+                let _ = data.histogram.record_correct(micros, interval);
+            }
+            None => data.histogram.saturating_record(micros),
+        }
+        data.count += 1;
+        if let Some(reason) = failure {
+            data.failures += 1;
+            drop(data);
+            self.failed_requests.fetch_add(1, Ordering::Relaxed);
+            self.count_error(step.name().to_string(), reason);
+        }
+    }
+
+    fn count_error(&self, step: String, reason: &str) {
+        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        let mut key = (step, reason.to_string());
+        if errors.len() >= MAX_REASONS && !errors.contains_key(&key) {
+            key.1 = OTHER_REASONS.to_string();
+        }
+        *errors.entry(key).or_default() += 1;
+    }
+
+    /// An unmeasured setup or recycling step that failed.
+    pub fn unmeasured_error(&self, step: Step, reason: &str) {
+        self.count_error(format!("{} (unmeasured)", step.name()), reason);
+    }
+
+    /// A bind refused because the time step changed while it was in flight: not the target's fault.
+    pub fn totp_window(&self) {
+        self.totp_window.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn flow(&self, ok: bool) {
+        if ok { &self.flows_completed } else { &self.flows_failed }.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn flows_completed(&self) -> u64 {
+        self.flows_completed.load(Ordering::Relaxed)
+    }
+
+    /// The counters so far, without taking any lock.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            flows_completed: self.flows_completed.load(Ordering::Relaxed),
+            flows_failed: self.flows_failed.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            failed_requests: self.failed_requests.load(Ordering::Relaxed),
+            totp_window: self.totp_window.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The measured span: from the first request sent to the last answer received.
+    pub fn measured_span(&self) -> Duration {
+        let first = self.first_ns.load(Ordering::Relaxed);
+        let last = self.last_ns.load(Ordering::Relaxed);
+        Duration::from_nanos(last.saturating_sub(first.min(last)))
+    }
+
+    /// The summary of everything recorded, rates over the measured span.
+    pub fn summarize(&self, flow: &str, target: &str, users: usize) -> LoadSummary {
+        let elapsed = self.measured_span();
+        let seconds = elapsed.as_secs_f64().max(1e-3);
+        let mut all = histogram();
+        let mut steps = Vec::new();
+        for (step, data) in &self.steps {
+            let data = data.lock().unwrap_or_else(|e| e.into_inner());
+            if data.count == 0 {
+                continue;
+            }
+            all.add(&data.histogram).ok();
+            steps.push(StepSummary {
+                name: step.name().into(),
+                count: data.count,
+                failures: data.failures,
+                requests_per_second: data.count as f64 / seconds,
+                latency: Latency::of(&data.histogram),
+            });
+        }
+        let requests: u64 = steps.iter().map(|s| s.count).sum();
+        let failed_requests: u64 = steps.iter().map(|s| s.failures).sum();
+        let errors = self
+            .errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|((step, reason), count)| ErrorCount { step: step.clone(), reason: reason.clone(), count: *count })
+            .collect();
+        let completed = self.flows_completed();
+        LoadSummary {
+            tool: "mfa-harness".into(),
+            flow: flow.into(),
+            target: target.into(),
+            users,
+            duration_s: elapsed.as_secs_f64(),
+            flows_completed: completed,
+            flows_failed: self.flows_failed.load(Ordering::Relaxed),
+            flows_per_second: completed as f64 / seconds,
+            requests,
+            failed_requests,
+            requests_per_second: requests as f64 / seconds,
+            totp_window_retries: self.totp_window.load(Ordering::Relaxed),
+            co_expected_interval_ms: self.expected_interval_us.map(|us| us as f64 / 1000.0),
+            all: Latency::of(&all),
+            steps,
+            errors,
+            thresholds: Vec::new(),
+            interrupted: false,
+            passed: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_real_requests_even_when_latency_is_corrected() {
+        let recorder = Recorder::new(Some(Duration::from_millis(10)));
+        recorder.request(Step::Query, Duration::from_millis(1), None);
+        recorder.request(Step::Query, Duration::from_millis(100), Some("status 500 (expected 200)"));
+        let summary = recorder.summarize("query-only", "http://127.0.0.1:1", 1);
+        let query = &summary.steps[0];
+        assert_eq!((query.count, query.failures, summary.requests, summary.failed_requests), (2, 1, 2, 1));
+        assert!(query.latency.p50_ms > 10.0, "the stalled schedule is back-filled: {:?}", query.latency);
+        assert_eq!(summary.co_expected_interval_ms, Some(10.0));
+        assert_eq!(summary.errors[0].count, 1);
+        assert_eq!(recorder.progress().failed_requests, 1);
+    }
+
+    #[test]
+    fn without_a_rate_latency_is_as_measured() {
+        let recorder = Recorder::default();
+        recorder.request(Step::Bind, Duration::from_millis(1), None);
+        recorder.request(Step::Bind, Duration::from_millis(100), None);
+        let summary = recorder.summarize("create-bind-query", "t", 1);
+        assert!(summary.steps[0].latency.p50_ms < 2.0);
+        assert_eq!(summary.co_expected_interval_ms, None);
+    }
+
+    #[test]
+    fn distinct_reasons_are_bounded() {
+        let recorder = Recorder::default();
+        for i in 0..(MAX_REASONS + 10) {
+            recorder.request(Step::Query, Duration::from_millis(1), Some(&format!("value {i} is wrong")));
+        }
+        let summary = recorder.summarize("query-only", "t", 1);
+        assert_eq!(summary.errors.len(), MAX_REASONS + 1);
+        let other = summary.errors.iter().find(|e| e.reason == OTHER_REASONS).unwrap();
+        assert_eq!(other.count, 10);
+    }
+}
