@@ -35,6 +35,20 @@ impl Step {
         }
     }
 
+    /// The documented call the step makes.
+    pub fn op_kind(self) -> crate::api::OpKind {
+        use crate::api::OpKind;
+        match self {
+            Step::Create => OpKind::Create,
+            Step::Bind => OpKind::Bind,
+            Step::Query => OpKind::Query,
+            Step::Unbind => OpKind::Unbind,
+            Step::Delete => OpKind::Delete,
+            Step::List => OpKind::List,
+        }
+    }
+
+    /// Every step, in declaration order (so `step as usize` indexes it).
     pub const ALL: [Step; 6] = [Step::Create, Step::Bind, Step::Query, Step::Unbind, Step::Delete, Step::List];
 }
 

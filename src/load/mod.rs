@@ -1,6 +1,7 @@
 //! `mfa-harness load`: full flows under load with goose, every answer checked against the
 //! contract, thresholds, and a summary in text and JSON.
 
+pub mod exchange;
 pub mod flows;
 pub mod progress;
 pub mod recorder;
@@ -133,9 +134,10 @@ async fn attack(
         .and_then(|g| g.set_client_builder_without_cookies(client))
         .map_err(|e| Error::Internal(format!("could not set up goose: {e}")))?;
     for scenario in &flow.scenarios {
-        let start = Transaction::new(session::on_start(ctx.clone(), scenario.clone())).set_name("start").set_on_start();
-        let run = Transaction::new(session::iteration(ctx.clone(), scenario.clone()))
-            .set_name(&format!("flow:{}", scenario.name));
+        let shared = Arc::new(scenario.clone());
+        let start = Transaction::new(session::on_start(ctx.clone(), shared.clone())).set_name("start").set_on_start();
+        let run =
+            Transaction::new(session::iteration(ctx.clone(), shared)).set_name(&format!("flow:{}", scenario.name));
         let goose_scenario = Scenario::new(&scenario.name)
             .set_weight(scenario.weight)
             .map_err(|e| Error::Usage(format!("scenario {}: {e}", scenario.name)))?

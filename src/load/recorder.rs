@@ -19,7 +19,8 @@ const OTHER_REASONS: &str = "other reasons (too many distinct ones to list)";
 
 /// Collects measurements from every goose user; cheap to share.
 pub struct Recorder {
-    steps: BTreeMap<Step, Mutex<StepData>>,
+    /// By `Step as usize`, in [`Step::ALL`] order.
+    steps: [Mutex<StepData>; Step::ALL.len()],
     errors: Mutex<BTreeMap<(String, String), u64>>,
     flows_completed: AtomicU64,
     flows_failed: AtomicU64,
@@ -65,10 +66,7 @@ impl Recorder {
     /// A recorder; `expected_interval` switches on coordinated-omission correction.
     pub fn new(expected_interval: Option<Duration>) -> Recorder {
         Recorder {
-            steps: Step::ALL
-                .iter()
-                .map(|s| (*s, Mutex::new(StepData { histogram: histogram(), count: 0, failures: 0 })))
-                .collect(),
+            steps: std::array::from_fn(|_| Mutex::new(StepData { histogram: histogram(), count: 0, failures: 0 })),
             errors: Mutex::new(BTreeMap::new()),
             flows_completed: AtomicU64::new(0),
             flows_failed: AtomicU64::new(0),
@@ -89,7 +87,7 @@ impl Recorder {
         self.last_ns.fetch_max(at, Ordering::Relaxed);
         self.requests.fetch_add(1, Ordering::Relaxed);
         let micros = (elapsed.as_micros() as u64).clamp(1, MAX_MICROS);
-        let mut data = self.steps[&step].lock().unwrap_or_else(|e| e.into_inner());
+        let mut data = self.steps[step as usize].lock().unwrap_or_else(|e| e.into_inner());
         match self.expected_interval_us {
             Some(interval) => {
                 let _ = data.histogram.record_correct(micros, interval);
@@ -156,7 +154,7 @@ impl Recorder {
         let seconds = elapsed.as_secs_f64().max(1e-3);
         let mut all = histogram();
         let mut steps = Vec::new();
-        for (step, data) in &self.steps {
+        for (step, data) in Step::ALL.iter().zip(&self.steps) {
             let data = data.lock().unwrap_or_else(|e| e.into_inner());
             if data.count == 0 {
                 continue;

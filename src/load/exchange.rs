@@ -1,0 +1,227 @@
+//! One step as a request: the [`Operation`] it sends, the status it expects, how its answer is
+//! judged against the contract, and the measured send through goose.
+
+use super::flows::Step;
+use super::session::{Device, LoadContext, Session};
+use crate::api::models::{BindMfaDevice, UnbindMfaDevice};
+use crate::api::{AUTH_HEADER, Operation, ops};
+use crate::totp;
+use goose::prelude::*;
+use http::HeaderValue;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The status a step answers when it honours the contract.
+pub fn expected_status(step: Step) -> u16 {
+    match step {
+        Step::Create => 201,
+        Step::Bind | Step::Unbind | Step::Delete => 204,
+        Step::Query | Step::List => 200,
+    }
+}
+
+/// The request of a step, or `None` when the session has no device for it. Bind carries the
+/// codes of steps t−1 and t, where t is the step at `now`.
+pub fn operation(step: Step, s: &Session, admin: &str, now: u64) -> Option<Operation> {
+    let device = s.device.as_ref();
+    Some(match step {
+        Step::Create => ops::create_device(Some(&s.token), &s.user_id, &s.device_name),
+        Step::Bind => {
+            let device = device?;
+            let pair = totp::bind_pair(&device.seed, now);
+            ops::bind_device(
+                Some(&s.token),
+                &BindMfaDevice {
+                    user_id: s.user_id.clone(),
+                    serial_number: device.serial.clone(),
+                    authentication_code_first: pair.first,
+                    authentication_code_second: pair.second,
+                },
+            )
+        }
+        Step::Query => ops::show_device(Some(&s.token), &s.user_id),
+        Step::Unbind => ops::unbind_device(
+            Some(admin),
+            &UnbindMfaDevice {
+                user_id: s.user_id.clone(),
+                authentication_code: "000000".into(),
+                serial_number: device?.serial.clone(),
+            },
+        ),
+        Step::Delete => ops::delete_device(Some(admin), &s.user_id, &device?.serial),
+        Step::List => ops::list_devices(Some(admin)),
+    })
+}
+
+/// What is wrong with an answer, if anything.
+pub fn judge(ctx: &LoadContext, step: Step, s: &Session, status: u16, body: &[u8]) -> Option<String> {
+    let expected = expected_status(step);
+    if status != expected {
+        let code = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("error_code").and_then(|c| c.as_str()).map(|c| crate::sanitize::truncate(c, 40)))
+            .unwrap_or_default();
+        return Some(format!("status {status} (expected {expected}) {code}").trim_end().to_string());
+    }
+    if let Some(v) = ctx.schemas.validate_response(step.op_kind(), status, body, false).first() {
+        let message = crate::sanitize::truncate(&v.message, 160);
+        return Some(format!("schema {}: {message} ({} at '{}')", v.schema, v.keyword, v.instance_pointer));
+    }
+    if step != Step::Create
+        && let Some(device) = &s.device
+        && !body.is_empty()
+        && String::from_utf8_lossy(body).contains(device.seed_text.as_str())
+    {
+        return Some("the answer contains the device's TOTP seed; only create may return it".into());
+    }
+    if step == Step::Query {
+        let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let shown = &value["virtual_mfa_device"];
+        if shown["user_id"].as_str() != Some(s.user_id.as_str()) {
+            return Some("query: user_id is not the user's".into());
+        }
+        if let Some(device) = &s.device
+            && shown["serial_number"].as_str() != Some(device.serial.as_str())
+        {
+            return Some("query: serial_number is not the one create returned".into());
+        }
+    }
+    None
+}
+
+/// What the session learns from an answer that honoured the contract.
+pub fn remember(s: &mut Session, step: Step, body: &[u8]) {
+    match step {
+        Step::Create => {
+            let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            let d = &v["virtual_mfa_device"];
+            if let (Some(serial), Some(seed)) = (d["serial_number"].as_str(), d["base32_string_seed"].as_str()) {
+                s.device = totp::Seed::parse(seed).ok().map(|parsed| Device {
+                    serial: serial.to_string(),
+                    seed: parsed,
+                    seed_text: seed.to_string(),
+                });
+            }
+            s.last_good = None;
+        }
+        Step::Delete => {
+            s.device = None;
+            s.last_good = None;
+        }
+        _ => {}
+    }
+}
+
+/// Waits for the next time step when less than `margin` is left of this one, so that the
+/// codes of steps t−1 and t are still in the target's window when it checks them.
+pub async fn wait_for_step_margin(margin: Duration) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let step_ms = (totp::STEP_SECONDS * 1000) as u128;
+    let left = Duration::from_millis((step_ms - now.as_millis() % step_ms) as u64);
+    if left < margin {
+        tokio::time::sleep(left + Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits for goose's throttle (on with `--rate`) before the request is built, and lets the
+/// request itself through unthrottled: bind codes are then generated at send time, and the
+/// wait is the client's own pacing, not the target's latency. Returns whether a token was taken.
+async fn pass_throttle(user: &mut GooseUser) -> Result<bool, Box<TransactionError>> {
+    let Some(throttle) = user.throttle.clone().filter(|_| user.is_throttled) else { return Ok(false) };
+    throttle.send_async(true).await.map_err(|e| Box::new(TransactionError::from(e)))?;
+    user.is_throttled = false;
+    Ok(true)
+}
+
+/// One measured step through goose. Returns whether it honoured the contract.
+pub async fn measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result<bool, Box<TransactionError>> {
+    let throttled = pass_throttle(user).await?;
+    let result = send_measured(user, ctx, step).await;
+    if throttled {
+        user.is_throttled = true;
+    }
+    result
+}
+
+/// A header value that is never logged.
+fn token_header(token: &str) -> Result<HeaderValue, Box<TransactionError>> {
+    let mut value = HeaderValue::from_str(token)
+        .map_err(|_| Box::new(TransactionError::Custom("a token is not a valid header value".into())))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The request builder of a step. Query and list are the same all session long, so their URL
+/// and token header are built once; the other steps build theirs from their [`Operation`].
+fn request_builder(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    step: Step,
+    now: u64,
+) -> Result<Option<reqwest::RequestBuilder>, Box<TransactionError>> {
+    let session = user.get_session_data_unchecked::<Session>();
+    if let Some(prepared) = session.prepared(step) {
+        let (url, token) = (prepared.url.clone(), prepared.token.clone());
+        return Ok(Some(user.client.get(url).header(AUTH_HEADER, token)));
+    }
+    let Some(op) = operation(step, session, &ctx.admin_token, now) else { return Ok(None) };
+    let url = user.base_url.join(&op.path_and_query()).map_err(|e| Box::new(TransactionError::from(e)))?;
+    let token = token_header(op.token.as_deref().unwrap_or_default())?;
+    if matches!(step, Step::Query | Step::List) {
+        let prepared = super::session::Prepared { url: url.clone(), token: token.clone() };
+        user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
+    }
+    let mut builder = user.client.request(op.method.clone(), url).header(AUTH_HEADER, token);
+    if let Some((content_type, bytes)) = op.body_bytes() {
+        builder = builder.header(http::header::CONTENT_TYPE, content_type).body(bytes);
+    }
+    Ok(Some(builder))
+}
+
+async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result<bool, Box<TransactionError>> {
+    if step == Step::Bind {
+        wait_for_step_margin(ctx.step_margin).await;
+    }
+    let now = totp::unix_now();
+    let Some(builder) = request_builder(user, ctx, step, now)? else { return Ok(false) };
+    let request = GooseRequest::builder().set_request_builder(builder).name(step.name()).build();
+    let started = Instant::now();
+    let mut answer = user.request(request).await?;
+    let (status, body) = match answer.response {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            (status, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+        }
+        Err(e) => {
+            let reason = format!("no answer: {}", if e.is_timeout() { "timeout" } else { "connection error" });
+            ctx.recorder.request(step, started.elapsed(), Some(&reason));
+            return Ok(false);
+        }
+    };
+    let elapsed = started.elapsed();
+    if step == Step::Bind && status == 400 && totp::step_at(totp::unix_now()) != totp::step_at(now) {
+        ctx.recorder.request(step, elapsed, None);
+        ctx.recorder.totp_window();
+        let _ = user.set_success(&mut answer.request);
+        return Ok(false);
+    }
+    let session = user.get_session_data_unchecked::<Session>();
+    // An answer byte for byte the same as the last good one of this step is judged the same;
+    // a query-only flow gets the same answer again and again.
+    let failure =
+        if session.is_last_good(step, status, &body) { None } else { judge(ctx, step, session, status, &body) };
+    ctx.recorder.request(step, elapsed, failure.as_deref());
+    match failure {
+        Some(reason) => {
+            // set_failure answers Err(RequestFailed) by design, to end a goose transaction; this
+            // flow still has to recycle its device, so the failure is recorded and the flow goes on.
+            let _ = user.set_failure(&reason, &mut answer.request, None, None);
+            Ok(false)
+        }
+        None => {
+            let session = user.get_session_data_unchecked_mut::<Session>();
+            remember(session, step, &body);
+            session.last_good = Some((step, status, body));
+            Ok(true)
+        }
+    }
+}
