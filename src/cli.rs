@@ -131,6 +131,8 @@ pub enum Command {
     Load(LoadArgs),
     /// Run the reference implementation as a standalone server.
     Serve(ServeArgs),
+    /// Record the contract suite's exchanges as normalized snapshots and diff them with the baseline.
+    Snapshot(SnapshotArgs),
     /// Print the OpenAPI 3.1 document of the contract.
     Openapi(OpenapiArgs),
     /// Print TOTP codes for a seed: the current code and the pair that bind needs.
@@ -199,6 +201,47 @@ impl LoadArgs {
             scenarios: self.scenarios,
             timeout,
             totp_margin: self.totp_margin,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Store the new snapshots as the baseline.
+    #[arg(long)]
+    pub accept: bool,
+    /// Where snapshots live; one folder per target below it.
+    #[arg(long, default_value = "snapshots", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The target's folder name (default: `reference` for the embedded server, else the host).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only the cases whose id matches (substring, or glob with *); repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub only: Vec<String>,
+    /// Directory of extra or replacement contract cases (*.toml).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+}
+
+impl SnapshotArgs {
+    pub fn into_config(self) -> Result<crate::snapshot::SnapshotConfig> {
+        if let Some(name) = &self.name
+            && (name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.'))
+        {
+            return Err(Error::Usage(format!("--name '{name}' must be a plain folder name")));
+        }
+        let timeout = self.target.timeout;
+        Ok(crate::snapshot::SnapshotConfig {
+            target: self.target.into_spec()?,
+            timeout,
+            only: self.only,
+            scenarios: self.scenarios,
+            dir: self.dir,
+            name: self.name,
+            accept: self.accept,
         })
     }
 }

@@ -12,10 +12,30 @@ pub mod reference;
 pub mod sanitize;
 pub mod schemas;
 pub mod serve;
+pub mod snapshot;
 pub mod target;
 pub mod totp;
 
 pub use error::{Error, Outcome, Result};
+
+/// The `*.toml` files of a `--scenarios DIR`, sorted by path, with their text.
+pub fn scenario_files(dir: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::Usage(format!("could not read --scenarios {}: {e}", dir.display())))?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            std::fs::read_to_string(&path)
+                .map(|text| (path.display().to_string(), text))
+                .map_err(|e| Error::Usage(format!("could not read {}: {e}", path.display())))
+        })
+        .collect()
+}
 
 use cli::{Cli, Command, TotpOnly};
 
@@ -35,6 +55,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Passed)
         }
         Command::Load(args) => load::run(args.into_config()?),
+        Command::Snapshot(args) => snapshot::run(args.into_config()?),
         Command::Serve(args) => serve::run(args.into_config()),
         Command::Totp(args) => {
             let config = args.into_config()?;

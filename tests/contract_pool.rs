@@ -62,7 +62,7 @@ async fn a_pool_of_two_users_runs_every_case_and_leaves_no_device() {
         schemas: None,
         concurrency: 8,
     };
-    let (report, _) = execute(&check).await.expect("runs");
+    let (report, _, _) = execute(&check).await.expect("runs");
     let bad: Vec<_> =
         report.cases.iter().filter(|c| c.status != CaseStatus::Passed).map(|c| (&c.id, &c.reason)).collect();
     assert!(bad.is_empty(), "{bad:?}");

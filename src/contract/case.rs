@@ -236,17 +236,8 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Case>> {
         cases.extend(parse(name, text)?);
     }
     if let Some(dir) = dir {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| Error::Usage(format!("could not read --scenarios {}: {e}", dir.display())))?;
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Error::Usage(format!("could not read {}: {e}", path.display())))?;
-            for case in parse(&path.display().to_string(), &text)? {
+        for (source, text) in crate::scenario_files(dir)? {
+            for case in parse(&source, &text)? {
                 match cases.iter_mut().find(|c: &&mut Case| c.id == case.id) {
                     Some(existing) => *existing = case,
                     None => cases.push(case),

@@ -10,7 +10,7 @@ pub mod runner;
 pub mod text;
 
 use crate::schemas::Schemas;
-use crate::target::{Target, TargetSpec};
+use crate::target::{Redactor, Target, TargetSpec};
 use crate::{Error, Outcome, Result};
 use report::Report;
 use std::io::IsTerminal;
@@ -54,8 +54,8 @@ pub fn select_cases(scenarios: Option<&std::path::Path>, only: &[String]) -> Res
 }
 
 /// Opens the target, runs the cases, always closes the target (also on Ctrl-C), and returns
-/// the report with every exchange made.
-pub async fn execute(config: &CheckConfig) -> Result<(Report, Vec<runner::CaseRun>)> {
+/// the report with every exchange made and every secret seen (for redaction).
+pub async fn execute(config: &CheckConfig) -> Result<(Report, Vec<runner::CaseRun>, Redactor)> {
     let cases = select_cases(config.scenarios.as_deref(), &config.only)?;
     let schemas = match &config.schemas {
         Some(dir) => Schemas::from_dir(dir).map_err(|e| Error::Usage(e.to_string()))?,
@@ -68,6 +68,7 @@ pub async fn execute(config: &CheckConfig) -> Result<(Report, Vec<runner::CaseRu
         runs = runner::run_cases(&target, &cases, &schemas, config.strict, config.concurrency) => Some(runs),
         _ = tokio::signal::ctrl_c() => None,
     };
+    let redactor = target.redactor.clone();
     let leftovers = target.close().await;
     let Some(runs) = runs else {
         return Err(Error::Internal(format!(
@@ -78,12 +79,12 @@ pub async fn execute(config: &CheckConfig) -> Result<(Report, Vec<runner::CaseRu
     let results = runs.iter().map(|r| r.result.clone()).collect();
     let mut report = Report::new(label, config.strict, started.elapsed().as_millis() as u64, results);
     report.cleanup_failures = leftovers.into_iter().map(|(id, why)| format!("{id}: {why}")).collect();
-    Ok((report, runs))
+    Ok((report, runs, redactor))
 }
 
 /// `mfa-harness check`.
 pub fn run(config: CheckConfig) -> Result<Outcome> {
-    let (report, _) = crate::serve::runtime()?.block_on(execute(&config))?;
+    let (report, _, _) = crate::serve::runtime()?.block_on(execute(&config))?;
     let rendered = match config.format {
         Format::Text => text::render(&report, config.output.is_none() && std::io::stdout().is_terminal()),
         Format::Json => serde_json::to_string_pretty(&report).map_err(|e| Error::Internal(e.to_string()))? + "\n",

@@ -153,17 +153,8 @@ pub fn load_all(dir: Option<&Path>) -> Result<Vec<Flow>> {
         flows.push(parse(name, text)?);
     }
     if let Some(dir) = dir {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| Error::Usage(format!("could not read --scenarios {}: {e}", dir.display())))?;
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Error::Usage(format!("could not read {}: {e}", path.display())))?;
-            let flow = parse(&path.display().to_string(), &text)?;
+        for (source, text) in crate::scenario_files(dir)? {
+            let flow = parse(&source, &text)?;
             flows.retain(|f: &Flow| f.name != flow.name);
             flows.push(flow);
         }
