@@ -34,7 +34,11 @@ fn goose_reports_are_written_by_extension_and_a_baseline_is_compared() {
     assert_exit(&out, 0);
     assert!(std::fs::read_to_string(path("r.md")).unwrap().contains("bind"));
     let out = load(&["--baseline-file", &path("missing.json")]);
-    assert_ne!(out.status.code(), Some(0));
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--baseline-file"));
+    let out = load(&["--report-file", &path("r.txt")]);
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".html, .json or .md"));
 }
 
 #[test]

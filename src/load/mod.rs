@@ -60,7 +60,7 @@ pub async fn execute(config: &LoadConfig) -> Result<LoadSummary> {
         threshold.check_steps(&flow.name, &flow.measured_steps())?;
         thresholds.push(threshold);
     }
-    check_numbers(config)?;
+    check_options(config)?;
     let schemas = Schemas::embedded().map_err(|e| Error::Internal(e.to_string()))?;
     let target = Target::open(&config.target, config.timeout).await?;
     if target.capacity().is_some_and(|c| c < config.users) {
@@ -85,7 +85,25 @@ pub async fn execute(config: &LoadConfig) -> Result<LoadSummary> {
     Ok(summary)
 }
 
-fn check_numbers(config: &LoadConfig) -> Result<()> {
+/// Checks what can be checked before any user is made.
+fn check_options(config: &LoadConfig) -> Result<()> {
+    for file in &config.report_files {
+        let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(extension, "html" | "htm" | "json" | "md") {
+            return Err(Error::Usage(format!(
+                "--report-file {}: the extension says which goose report to write: .html, .json or .md",
+                file.display()
+            )));
+        }
+    }
+    if let Some(file) = &config.baseline_file
+        && let Err(e) = std::fs::metadata(file)
+    {
+        return Err(Error::Usage(format!(
+            "--baseline-file {}: {e}; give the goose JSON report of an earlier run (--report-file x.json)",
+            file.display()
+        )));
+    }
     if config.users == 0 {
         return Err(Error::Usage("--users must be at least 1".into()));
     }
@@ -134,7 +152,7 @@ async fn attack(
     let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(config.timeout).gzip(false);
     let mut goose = GooseAttack::initialize_with_config(goose_configuration(config, flow, target.client.base_url()))
         .and_then(|g| g.set_client_builder_without_cookies(client))
-        .map_err(|e| Error::Internal(format!("could not set up goose: {e}")))?;
+        .map_err(|e| Error::Internal(format!("could not set up goose: {}", goose_error(&e))))?;
     for scenario in &flow.scenarios {
         let shared = Arc::new(scenario.clone());
         let start = Transaction::new(session::on_start(ctx.clone(), shared.clone())).set_name("start").set_on_start();
@@ -150,7 +168,10 @@ async fn attack(
     let progress = progress::ProgressLine::of(ctx.clone());
     let executed = goose.execute().await;
     drop(progress);
-    executed.map_err(|e| Error::Internal(format!("the load test failed to run: {e}")))?;
+    executed.map_err(|e| match e {
+        GooseError::InvalidOption { .. } => Error::Usage(goose_error(&e)),
+        _ => Error::Internal(format!("the load test failed to run: {}", goose_error(&e))),
+    })?;
     let mut summary = ctx.recorder.summarize(&flow.name, target.client.base_url(), config.users);
     // goose's own Ctrl-C handler stops the attack gracefully and trips its killswitch.
     summary.interrupted = goose::is_killswitch_triggered();
@@ -168,6 +189,15 @@ async fn attack(
         .collect();
     summary.passed = summary.failed_requests == 0 && summary.thresholds.iter().all(|t| t.passed);
     Ok(summary)
+}
+
+/// A goose error with the detail its `Display` leaves out.
+fn goose_error(e: &GooseError) -> String {
+    match e {
+        GooseError::InvalidOption { option, value, detail } => format!("goose option {option} '{value}': {detail}"),
+        GooseError::InvalidHost { host, detail, .. } => format!("goose host '{host}': {detail}"),
+        other => other.to_string(),
+    }
 }
 
 /// goose's configuration: only the target as host, no controller or dashboard listening, no
