@@ -8,6 +8,15 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_mfa-harness");
 const PASSWORD: &str = "Load-pass-2";
 
+/// Validates a JSON summary against `schemas/reports/load-summary.schema.json`.
+fn validate(summary: &serde_json::Value) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/reports/load-summary.schema.json");
+    let schema = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(summary).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
 struct Killed(Child);
 
 impl Drop for Killed {
@@ -77,6 +86,7 @@ fn ctrl_c_stops_the_run_and_deletes_every_user() {
     assert!(stdout.contains("interrupted"), "{stdout}");
     assert!(stderr.contains("interrupted by Ctrl-C"), "{stderr}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    validate(&summary);
     assert_eq!(summary["interrupted"], true);
     assert!(summary["flows_completed"].as_u64().unwrap() > 0);
     assert_eq!(user_names(&url), vec!["admin".to_string()]);

@@ -5,6 +5,15 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mfa-harness");
 
+/// Validates a JSON summary against `schemas/reports/load-summary.schema.json`.
+fn validate(summary: &serde_json::Value) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/reports/load-summary.schema.json");
+    let schema = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(summary).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
 #[test]
 fn a_constant_rate_paces_flows_without_counting_the_pacing_as_latency() {
     let dir = tempfile::tempdir().unwrap();
@@ -17,6 +26,7 @@ fn a_constant_rate_paces_flows_without_counting_the_pacing_as_latency() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    validate(&summary);
     let flows = summary["flows_per_second"].as_f64().unwrap();
     assert!((8.0..=26.0).contains(&flows), "about 20 flows/s: {flows}");
     assert_eq!(summary["co_expected_interval_ms"], 200.0, "4 users / 20 flows/s");
