@@ -47,15 +47,18 @@ curl -s -f -X PUT "$BASE/v3.0/OS-MFA/mfa-devices/bind" -H "X-Auth-Token: $USER" 
   -d "{\"user_id\":\"$USER_ID\",\"serial_number\":\"$SERIAL\",\"authentication_code_first\":\"$FIRST\",\"authentication_code_second\":\"$SECOND\"}"
 wrk -t2 -c"$CONNS" -d"${SECS}s" -H "X-Auth-Token: $USER" "$BASE/v3.0/OS-MFA/users/$USER_ID/virtual-mfa-device" > "$OUT/wrk"
 WRK=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk")
-$H "${LOAD[@]}" --flow query-only --users "$CONNS" --run-time "${SECS}s" --json "$OUT/q.json" > "$OUT/q.txt"
+# A run that found violations or missed a threshold exits 1; its figures are still printed.
+run() { local out=$1 rc=0; shift; "$@" > "$out" || rc=$?; [ "$rc" -le 1 ] || { echo "$* failed with exit $rc" >&2; exit 3; }; echo "$rc"; }
+QRC=$(run "$OUT/q.txt" $H "${LOAD[@]}" --flow query-only --users "$CONNS" --run-time "${SECS}s" --json "$OUT/q.json")
 Q=$(json '["requests_per_second"]' < "$OUT/q.json")
-echo "(a) query, $CONNS connections, ${SECS}s: wrk $WRK req/s · mfa-harness load query-only $(printf %.0f "$Q") req/s (failed $(json '["failed_requests"]' < "$OUT/q.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/q.json") ms) · ratio $(python3 -c "print(round($Q/$WRK, 3))")"
+echo "(a) query, $CONNS connections, ${SECS}s: wrk $WRK req/s · mfa-harness load query-only $(printf %.0f "$Q") req/s (failed $(json '["failed_requests"]' < "$OUT/q.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/q.json") ms) · ratio $(python3 -c "print(round($Q/$WRK, 3))") · exit $QRC"
 
 # (b) lifecycle flows/s
-$H "${LOAD[@]}" --flow lifecycle --users "$CONNS" --run-time "${SECS}s" --json "$OUT/l.json" > "$OUT/l.txt"
-echo "(b) lifecycle, $CONNS users, ${SECS}s: $(json '["flows_per_second"]' < "$OUT/l.json" | xargs printf %.1f) flows/s, $(json '["requests_per_second"]' < "$OUT/l.json" | xargs printf %.0f) req/s, p99 $(json '["all"]["p99_ms"]' < "$OUT/l.json") ms, failed $(json '["failed_requests"]' < "$OUT/l.json"), totp-window $(json '["totp_window_retries"]' < "$OUT/l.json")"
+LRC=$(run "$OUT/l.txt" $H "${LOAD[@]}" --flow lifecycle --users "$CONNS" --run-time "${SECS}s" --json "$OUT/l.json")
+echo "(b) lifecycle, $CONNS users, ${SECS}s: $(json '["flows_per_second"]' < "$OUT/l.json" | xargs printf %.1f) flows/s, $(json '["requests_per_second"]' < "$OUT/l.json" | xargs printf %.0f) req/s, p99 $(json '["all"]["p99_ms"]' < "$OUT/l.json") ms, failed $(json '["failed_requests"]' < "$OUT/l.json"), totp-window $(json '["totp_window_retries"]' < "$OUT/l.json"), exit $LRC"
 
 # (c) peak RSS with 1,000 users (the harness process only; the server is separate)
-/usr/bin/time -v $H "${LOAD[@]}" --flow create-bind-query --users 1000 --increase-rate 500 --run-time "${SECS}s" \
-  --json "$OUT/m.json" > "$OUT/m.txt" 2> "$OUT/time"
-echo "(c) load --users 1000, create-bind-query, ${SECS}s: peak RSS $(awk -F': ' '/Maximum resident/ {printf "%.1f MB", $2/1024}' "$OUT/time"), $(json '["flows_per_second"]' < "$OUT/m.json" | xargs printf %.1f) flows/s, failed $(json '["failed_requests"]' < "$OUT/m.json")"
+MRC=$(run "$OUT/m.txt" /usr/bin/time -v -o "$OUT/time" $H "${LOAD[@]}" --flow create-bind-query --users 1000 \
+  --increase-rate 500 --run-time "${SECS}s" --json "$OUT/m.json")
+echo "(c) load --users 1000, create-bind-query, ${SECS}s: peak RSS $(awk -F': ' '/Maximum resident/ {printf "%.1f MB", $2/1024}' "$OUT/time"), $(json '["flows_per_second"]' < "$OUT/m.json" | xargs printf %.1f) flows/s, failed $(json '["failed_requests"]' < "$OUT/m.json"), exit $MRC"
+for f in q l m; do grep -A20 '^contract violations' "$OUT/$f.txt" || true; done
