@@ -24,7 +24,7 @@ for _ in $(seq 50); do [ -s "$OUT/url" ] && break; sleep 0.1; done
 BASE=$(head -1 "$OUT/url")
 LOAD=(load --target "$BASE" --domain mfa-harness --admin-name admin --admin-password Bench-pass1 --totp-margin 300ms)
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-echo "machine: $(nproc) CPUs, $(uname -sr); serve, wrk and load share them"
+echo "machine: $(nproc) CPUs, $(uname -sr); serve, wrk and load share them; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # (a) wrk against the query of one bound device, then load query-only with as many users
 token() {
@@ -62,3 +62,4 @@ MRC=$(run "$OUT/m.txt" /usr/bin/time -v -o "$OUT/time" $H "${LOAD[@]}" --flow cr
   --increase-rate 500 --run-time "${SECS}s" --json "$OUT/m.json")
 echo "(c) load --users 1000, create-bind-query, ${SECS}s: peak RSS $(awk -F': ' '/Maximum resident/ {printf "%.1f MB", $2/1024}' "$OUT/time"), $(json '["flows_per_second"]' < "$OUT/m.json" | xargs printf %.1f) flows/s, failed $(json '["failed_requests"]' < "$OUT/m.json"), exit $MRC"
 for f in q l m; do grep -A20 '^contract violations' "$OUT/$f.txt" || true; done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on this machine skew every figure)"
