@@ -53,6 +53,8 @@ pub fn run(config: ServeConfig) -> Result<Outcome> {
         faults: FaultSet::new(&config.faults),
     };
     runtime()?.block_on(async move {
+        let shutdown = shutdown_signal()
+            .map_err(|e| Error::Internal(format!("could not install the Ctrl-C and SIGTERM handlers: {e}")))?;
         let server = RunningServer::start(server_config.clone(), config.listen).await.map_err(|e| {
             Error::Usage(format!("could not listen on {}: {e}; choose another --listen address", config.listen))
         })?;
@@ -66,30 +68,32 @@ pub fn run(config: ServeConfig) -> Result<Outcome> {
         for fault in &config.faults {
             eprintln!("fault on: {} — {}", fault.name(), fault.description());
         }
-        shutdown_signal().await;
+        shutdown.await;
         tracing::info!("shutting down");
         server.stop().await;
         Ok(Outcome::Passed)
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the Ctrl-C and SIGTERM handlers at once, before the URL is printed, so a signal
+/// sent as soon as the URL appears stops the server gracefully; the future ends at the first one.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    let ctrl_c = tokio::signal::ctrl_c();
+    Ok(async move {
+        let _ = ctrl_c.await;
+    })
 }
