@@ -179,6 +179,11 @@ pub struct LoadArgs {
     /// step [default: 2s; 300ms against the embedded server].
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub totp_margin: Option<Duration>,
+    /// What sends the measured requests: `connection`, one HTTP/1.1 keep-alive connection per
+    /// goose user (plain-HTTP targets); or `goose`, goose's own reqwest client, which is what
+    /// an `https://` target always uses.
+    #[arg(long, value_enum, default_value_t = crate::load::LoadClient::Connection)]
+    pub client: crate::load::LoadClient,
 }
 
 impl LoadArgs {
@@ -201,6 +206,7 @@ impl LoadArgs {
             scenarios: self.scenarios,
             timeout,
             totp_margin: self.totp_margin,
+            client: self.client,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! `load` in-process against the embedded server with faults: violations found under load are
 //! counted by step and reason, failed in goose, and never blamed on the wrong step.
 
-use mfa_harness::load::{LoadConfig, execute, summary::LoadSummary};
+use mfa_harness::load::{LoadClient, LoadConfig, execute, summary::LoadSummary};
 use mfa_harness::reference::faults::{Fault, FaultSet};
 use mfa_harness::target::TargetSpec;
 use std::time::Duration;
@@ -21,6 +21,7 @@ fn config(flow: &str, faults: &[Fault]) -> LoadConfig {
         scenarios: None,
         timeout: Duration::from_secs(5),
         totp_margin: None,
+        client: LoadClient::Connection,
     }
 }
 
@@ -40,6 +41,31 @@ async fn a_leaked_seed_is_a_query_violation() {
     }
     let rendered = mfa_harness::load::summary::render(&summary);
     assert!(rendered.contains("FAILED") && rendered.contains("× query"), "{rendered}");
+    assert_eq!(summary.client, "connection");
+}
+
+/// goose's own client (what an https:// target uses) judges the answers the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_goose_client_a_leaked_seed_is_a_query_violation_too() {
+    let config = LoadConfig { client: LoadClient::Goose, ..config("lifecycle", &[Fault::QueryLeaksSeed]) };
+    let summary = execute(&config).await.unwrap();
+    assert_eq!(summary.client, "goose");
+    assert!(!summary.passed);
+    let query = step(&summary, "query");
+    assert!(query.count > 0 && query.failures == query.count, "{query:?}");
+    assert!(summary.errors.iter().any(|e| e.step == "query" && e.reason.contains("seed")), "{:?}", summary.errors);
+    for name in ["create", "bind"] {
+        let s = step(&summary, name);
+        assert!(s.count > 0 && s.failures == 0, "{name}: {s:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_goose_client_a_correct_server_passes() {
+    let config = LoadConfig { client: LoadClient::Goose, ..config("create-bind-query", &[]) };
+    let summary = execute(&config).await.unwrap();
+    assert!(summary.passed, "{summary:?}");
+    assert!(summary.flows_completed > 0 && summary.failed_requests == 0, "{summary:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

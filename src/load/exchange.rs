@@ -2,13 +2,22 @@
 //! judged against the contract, and the measured send through goose.
 
 use super::flows::Step;
+use super::session::Prepared;
 use super::session::{Device, LoadContext, Session};
+use super::wire::WireError;
 use crate::api::models::{BindMfaDevice, UnbindMfaDevice};
 use crate::api::{AUTH_HEADER, Operation, ops};
 use crate::totp;
+use bytes::Bytes;
+use goose::metrics::GooseRequestMetric;
 use goose::prelude::*;
-use http::HeaderValue;
+use http::header::HeaderName;
+use http::{HeaderValue, Method, Request, Uri};
+use http_body_util::Full;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// `X-Auth-Token`, as a header name built at compile time.
+const AUTH_HEADER_NAME: HeaderName = HeaderName::from_static("x-auth-token");
 
 /// The status a step answers when it honours the contract.
 pub fn expected_status(step: Step) -> u16 {
@@ -150,8 +159,63 @@ fn token_header(token: &str) -> Result<HeaderValue, Box<TransactionError>> {
     Ok(value)
 }
 
-/// The request builder of a step. Query and list are the same all session long, so their URL
-/// and token header are built once; the other steps build theirs from their [`Operation`].
+/// The parts of a step's request, whichever client sends it.
+struct Parts {
+    method: Method,
+    path_and_query: String,
+    token: HeaderValue,
+    body: Option<(String, Vec<u8>)>,
+}
+
+/// The request of a step for the session's own connection. Query and list are the same all
+/// session long, so their URI and token header are built once.
+fn wire_request(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    step: Step,
+    now: u64,
+) -> Result<Option<Request<Full<Bytes>>>, Box<TransactionError>> {
+    let session = user.get_session_data_unchecked::<Session>();
+    let (method, uri, token, body) = match session.prepared(step) {
+        Some(prepared) => (Method::GET, prepared.uri.clone(), prepared.token.clone(), None),
+        None => {
+            let Some(parts) = parts(session, ctx, step, now)? else { return Ok(None) };
+            let uri = Uri::try_from(parts.path_and_query.as_str()).map_err(|_| {
+                Box::new(TransactionError::Custom(format!("{}: not a valid request path", step.name())))
+            })?;
+            if matches!(step, Step::Query | Step::List) {
+                let url = user.base_url.join(&parts.path_and_query).map_err(|e| Box::new(TransactionError::from(e)))?;
+                let prepared = Prepared { url, uri: uri.clone(), token: parts.token.clone() };
+                user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
+            }
+            (parts.method, uri, parts.token, parts.body)
+        }
+    };
+    let mut request = Request::new(Full::new(Bytes::new()));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    request.headers_mut().insert(AUTH_HEADER_NAME, token);
+    if let Some((content_type, bytes)) = body {
+        let content_type = HeaderValue::try_from(content_type)
+            .map_err(|_| Box::new(TransactionError::Custom("a content type is not a valid header value".into())))?;
+        request.headers_mut().insert(http::header::CONTENT_TYPE, content_type);
+        request.headers_mut().insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        *request.body_mut() = Full::new(Bytes::from(bytes));
+    }
+    Ok(Some(request))
+}
+
+fn parts(session: &Session, ctx: &LoadContext, step: Step, now: u64) -> Result<Option<Parts>, Box<TransactionError>> {
+    let Some(op) = operation(step, session, &ctx.admin_token, now) else { return Ok(None) };
+    Ok(Some(Parts {
+        token: token_header(op.token.as_deref().unwrap_or_default())?,
+        path_and_query: op.path_and_query(),
+        body: op.body_bytes(),
+        method: op.method,
+    }))
+}
+
+/// The request builder of a step for goose's reqwest client (`https://` targets).
 fn request_builder(
     user: &mut GooseUser,
     ctx: &LoadContext,
@@ -163,18 +227,94 @@ fn request_builder(
         let (url, token) = (prepared.url.clone(), prepared.token.clone());
         return Ok(Some(user.client.get(url).header(AUTH_HEADER, token)));
     }
-    let Some(op) = operation(step, session, &ctx.admin_token, now) else { return Ok(None) };
-    let url = user.base_url.join(&op.path_and_query()).map_err(|e| Box::new(TransactionError::from(e)))?;
-    let token = token_header(op.token.as_deref().unwrap_or_default())?;
+    let Some(parts) = parts(session, ctx, step, now)? else { return Ok(None) };
+    let url = user.base_url.join(&parts.path_and_query).map_err(|e| Box::new(TransactionError::from(e)))?;
     if matches!(step, Step::Query | Step::List) {
-        let prepared = super::session::Prepared { url: url.clone(), token: token.clone() };
+        let uri = Uri::try_from(parts.path_and_query.as_str())
+            .map_err(|_| Box::new(TransactionError::Custom(format!("{}: not a valid request path", step.name()))))?;
+        let prepared = Prepared { url: url.clone(), uri, token: parts.token.clone() };
         user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
     }
-    let mut builder = user.client.request(op.method.clone(), url).header(AUTH_HEADER, token);
-    if let Some((content_type, bytes)) = op.body_bytes() {
+    let mut builder = user.client.request(parts.method, url).header(AUTH_HEADER, parts.token);
+    if let Some((content_type, bytes)) = parts.body {
         builder = builder.header(http::header::CONTENT_TYPE, content_type).body(bytes);
     }
     Ok(Some(builder))
+}
+
+/// How a measured request went, whichever client sent it.
+enum Sent {
+    /// Over the session's own connection: goose hears of it as a custom request.
+    Wire { method: Method, answer: Result<(u16, Bytes), WireError> },
+    /// Through goose's client, which already holds the request's metric.
+    Goose { metric: Box<GooseRequestMetric>, answer: Result<(u16, Bytes), &'static str> },
+}
+
+async fn send(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    step: Step,
+    now: u64,
+) -> Result<Option<(Sent, Duration)>, Box<TransactionError>> {
+    if user.get_session_data_unchecked::<Session>().wire.is_some() {
+        let Some(request) = wire_request(user, ctx, step, now)? else { return Ok(None) };
+        let method = request.method().clone();
+        let session = user.get_session_data_unchecked_mut::<Session>();
+        let Some(wire) = session.wire.as_mut() else { return Ok(None) };
+        let started = Instant::now();
+        let answer = wire.send(request).await;
+        return Ok(Some((Sent::Wire { method, answer }, started.elapsed())));
+    }
+    let Some(builder) = request_builder(user, ctx, step, now)? else { return Ok(None) };
+    let request = GooseRequest::builder().set_request_builder(builder).name(step.name()).build();
+    let started = Instant::now();
+    let answer = user.request(request).await?;
+    let result = match answer.response {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            match response.bytes().await {
+                Ok(body) => Ok((status, body)),
+                Err(e) => Err(if e.is_timeout() { "no answer: timeout" } else { "no answer: connection error" }),
+            }
+        }
+        Err(e) => Err(if e.is_timeout() { "no answer: timeout" } else { "no answer: connection error" }),
+    };
+    Ok(Some((Sent::Goose { metric: Box::new(answer.request), answer: result }, started.elapsed())))
+}
+
+/// Tells goose how a measured request went (for its reports; nothing when its metrics are off).
+async fn tell_goose(
+    user: &mut GooseUser,
+    step: Step,
+    sent: Sent,
+    elapsed: Duration,
+    status: Option<u16>,
+    failure: Option<&str>,
+) -> Result<(), Box<TransactionError>> {
+    match sent {
+        Sent::Wire { method, .. } => {
+            if !user.config.no_metrics {
+                user.record_custom_request_duration(
+                    method.as_str(),
+                    step.name(),
+                    elapsed,
+                    failure.is_none(),
+                    status,
+                    failure,
+                )
+                .await?;
+            }
+        }
+        Sent::Goose { mut metric, .. } => {
+            // set_failure answers Err(RequestFailed) by design, to end a goose transaction; this
+            // flow still has to recycle its device, so the failure is recorded and the flow goes on.
+            let _ = match failure {
+                Some(reason) => user.set_failure(reason, &mut metric, None, None),
+                None => user.set_success(&mut metric),
+            };
+        }
+    }
+    Ok(())
 }
 
 async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result<bool, Box<TransactionError>> {
@@ -182,26 +322,23 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
         wait_for_step_margin(ctx.step_margin).await;
     }
     let now = totp::unix_now();
-    let Some(builder) = request_builder(user, ctx, step, now)? else { return Ok(false) };
-    let request = GooseRequest::builder().set_request_builder(builder).name(step.name()).build();
-    let started = Instant::now();
-    let mut answer = user.request(request).await?;
-    let (status, body) = match answer.response {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            (status, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
-        }
-        Err(e) => {
-            let reason = format!("no answer: {}", if e.is_timeout() { "timeout" } else { "connection error" });
-            ctx.recorder.request(step, started.elapsed(), Some(&reason));
+    let Some((sent, elapsed)) = send(user, ctx, step, now).await? else { return Ok(false) };
+    let answer = match &sent {
+        Sent::Wire { answer, .. } => answer.as_ref().map_err(|e| e.reason()),
+        Sent::Goose { answer, .. } => answer.as_ref().map_err(|e| *e),
+    };
+    let (status, body) = match answer {
+        Ok((status, body)) => (*status, body.clone()),
+        Err(reason) => {
+            ctx.recorder.request(step, elapsed, Some(reason));
+            tell_goose(user, step, sent, elapsed, None, Some(reason)).await?;
             return Ok(false);
         }
     };
-    let elapsed = started.elapsed();
     if step == Step::Bind && status == 400 && totp::step_at(totp::unix_now()) != totp::step_at(now) {
         ctx.recorder.request(step, elapsed, None);
         ctx.recorder.totp_window();
-        let _ = user.set_success(&mut answer.request);
+        tell_goose(user, step, sent, elapsed, Some(status), None).await?;
         return Ok(false);
     }
     let session = user.get_session_data_unchecked::<Session>();
@@ -210,18 +347,12 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
     let failure =
         if session.is_last_good(step, status, &body) { None } else { judge(ctx, step, session, status, &body) };
     ctx.recorder.request(step, elapsed, failure.as_deref());
-    match failure {
-        Some(reason) => {
-            // set_failure answers Err(RequestFailed) by design, to end a goose transaction; this
-            // flow still has to recycle its device, so the failure is recorded and the flow goes on.
-            let _ = user.set_failure(&reason, &mut answer.request, None, None);
-            Ok(false)
-        }
-        None => {
-            let session = user.get_session_data_unchecked_mut::<Session>();
-            remember(session, step, &body);
-            session.last_good = Some((step, status, body));
-            Ok(true)
-        }
+    tell_goose(user, step, sent, elapsed, Some(status), failure.as_deref()).await?;
+    if failure.is_some() {
+        return Ok(false);
     }
+    let session = user.get_session_data_unchecked_mut::<Session>();
+    remember(session, step, &body);
+    session.last_good = Some((step, status, body));
+    Ok(true)
 }

@@ -8,6 +8,7 @@ pub mod recorder;
 pub mod session;
 pub mod summary;
 pub mod thresholds;
+pub mod wire;
 
 use crate::schemas::Schemas;
 use crate::target::{Target, TargetSpec};
@@ -44,6 +45,18 @@ pub struct LoadConfig {
     /// Least time left in the TOTP step for a bind to be sent (default: 2 s, 300 ms for the
     /// embedded server, which shares our clock).
     pub totp_margin: Option<Duration>,
+    /// What sends the measured requests.
+    pub client: LoadClient,
+}
+
+/// What sends the measured requests of a load test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoadClient {
+    /// One HTTP/1.1 keep-alive connection per goose user, on hyper's connection API (what wrk
+    /// does); plain-HTTP targets only, an `https://` target falls back to `goose`.
+    Connection,
+    /// goose's own client (reqwest, with its connection pool).
+    Goose,
 }
 
 /// Least time left in a TOTP step for a bind against a target with its own clock.
@@ -146,6 +159,12 @@ async fn attack(
             TargetSpec::Embedded { .. } => EMBEDDED_TOTP_MARGIN,
             _ => REMOTE_TOTP_MARGIN,
         }),
+        endpoint: match config.client {
+            LoadClient::Connection => url::Url::parse(target.client.base_url())
+                .ok()
+                .and_then(|base| wire::Endpoint::of(&base, config.timeout)),
+            LoadClient::Goose => None,
+        },
     });
     // One client shared by every user (its pool holds one connection per request in flight);
     // no gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
@@ -173,6 +192,7 @@ async fn attack(
         _ => Error::Internal(format!("the load test failed to run: {}", goose_error(&e))),
     })?;
     let mut summary = ctx.recorder.summarize(&flow.name, target.client.base_url(), config.users);
+    summary.client = if ctx.endpoint.is_some() { "connection" } else { "goose" }.into();
     // goose's own Ctrl-C handler stops the attack gracefully and trips its killswitch.
     summary.interrupted = goose::is_killswitch_triggered();
     summary.thresholds = thresholds

@@ -182,6 +182,7 @@ impl Recorder {
             tool: "mfa-harness".into(),
             flow: flow.into(),
             target: target.into(),
+            client: "connection".into(),
             users,
             duration_s: elapsed.as_secs_f64(),
             flows_completed: completed,

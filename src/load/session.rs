@@ -4,12 +4,14 @@
 use super::exchange::{self, expected_status, operation, remember};
 use super::flows::{FlowScenario, Step};
 use super::recorder::Recorder;
+use super::wire::{Endpoint, Wire};
 use crate::api::models::UnbindMfaDevice;
 use crate::api::ops;
 use crate::client::HttpClient;
 use crate::schemas::Schemas;
 use crate::target::Identity;
 use crate::totp::{self, Seed};
+use bytes::Bytes;
 use goose::prelude::*;
 use http::HeaderValue;
 use std::sync::{Arc, Mutex};
@@ -27,6 +29,8 @@ pub struct LoadContext {
     pub device_prefix: String,
     /// Bind codes are sent only with at least this much of their 30-s step left.
     pub step_margin: Duration,
+    /// Where each session opens its own connection; `None` sends through goose's client.
+    pub endpoint: Option<Endpoint>,
 }
 
 /// The device a session created.
@@ -38,10 +42,12 @@ pub struct Device {
     pub seed_text: String,
 }
 
-/// A request that stays the same all session long (query, list), built once.
+/// A request that stays the same all session long (query, list), built once: its URL for
+/// goose's client, its origin-form URI for the session's own connection.
 #[derive(Clone)]
 pub struct Prepared {
     pub url: url::Url,
+    pub uri: http::Uri,
     pub token: HeaderValue,
 }
 
@@ -55,7 +61,9 @@ pub struct Session {
     query: Option<Prepared>,
     list: Option<Prepared>,
     /// The last answer that honoured the contract: its step, status and body.
-    pub last_good: Option<(Step, u16, Vec<u8>)>,
+    pub last_good: Option<(Step, u16, Bytes)>,
+    /// The session's own connection for the measured steps (plain-HTTP targets).
+    pub wire: Option<Wire>,
 }
 
 impl Session {
@@ -77,7 +85,7 @@ impl Session {
 
     /// Whether this answer is the same, byte for byte, as the last good answer of `step`.
     pub fn is_last_good(&self, step: Step, status: u16, body: &[u8]) -> bool {
-        self.last_good.as_ref().is_some_and(|(s, st, b)| *s == step && *st == status && b.as_slice() == body)
+        self.last_good.as_ref().is_some_and(|(s, st, b)| *s == step && *st == status && b.as_ref() == body)
     }
 }
 
@@ -146,6 +154,7 @@ pub fn on_start(ctx: Arc<LoadContext>, scenario: Arc<FlowScenario>) -> Transacti
                 query: None,
                 list: None,
                 last_good: None,
+                wire: ctx.endpoint.clone().map(Wire::new),
             };
             for step in &scenario.setup {
                 if !unmeasured(&ctx, &mut session, *step).await {

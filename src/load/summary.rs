@@ -64,6 +64,9 @@ pub struct LoadSummary {
     pub tool: String,
     pub flow: String,
     pub target: String,
+    /// What sent the measured requests: `connection` (one keep-alive HTTP/1.1 connection per
+    /// user) or `goose` (goose's reqwest client).
+    pub client: String,
     pub users: usize,
     pub duration_s: f64,
     pub flows_completed: u64,
@@ -92,8 +95,8 @@ pub fn render(s: &LoadSummary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "mfa-harness load · flow {} · {} users · {:.1} s · target {}",
-        s.flow, s.users, s.duration_s, s.target
+        "mfa-harness load · flow {} · {} users · {:.1} s · target {} · client {}",
+        s.flow, s.users, s.duration_s, s.target, s.client
     );
     let _ = writeln!(
         out,

@@ -1,0 +1,268 @@
+//! One HTTP/1.1 keep-alive connection per goose user for the measured steps, on hyper's
+//! client connection API: no pool, no URL re-parsing, no per-request tower stack. It is what
+//! wrk does (one connection per virtual user, requests one after the other), so the two are
+//! compared like for like. Plain `http://` targets only; an `https://` target goes through
+//! goose's reqwest client instead.
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, HOST, USER_AGENT};
+use http::{HeaderValue, Request};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// Why a request got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireError {
+    Timeout,
+    Connection,
+}
+
+impl WireError {
+    pub fn reason(self) -> &'static str {
+        match self {
+            WireError::Timeout => "no answer: timeout",
+            WireError::Connection => "no answer: connection error",
+        }
+    }
+}
+
+/// The address of a plain-HTTP target, or `None` when the target needs TLS (or is not a URL
+/// this connection understands).
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// `host:port` to connect to.
+    address: String,
+    /// The `Host` header.
+    host: HeaderValue,
+    timeout: Duration,
+}
+
+impl Endpoint {
+    pub fn of(base: &url::Url, timeout: Duration) -> Option<Endpoint> {
+        if base.scheme() != "http" {
+            return None;
+        }
+        let host = base.host_str()?;
+        let port = base.port_or_known_default()?;
+        let authority = match base.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        let address = match base.host()? {
+            url::Host::Ipv6(ip) => format!("[{ip}]:{port}"),
+            _ => format!("{host}:{port}"),
+        };
+        Some(Endpoint { address, host: HeaderValue::from_str(&authority).ok()?, timeout })
+    }
+}
+
+/// A goose user's connection; opened on first use and again after an error.
+pub struct Wire {
+    endpoint: Endpoint,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+/// goose wants session data to be `Clone`; a copy opens its own connection when first used.
+impl Clone for Wire {
+    fn clone(&self) -> Wire {
+        Wire::new(self.endpoint.clone())
+    }
+}
+
+impl Wire {
+    pub fn new(endpoint: Endpoint) -> Wire {
+        Wire { endpoint, sender: None }
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, WireError> {
+        let stream = TcpStream::connect(&self.endpoint.address).await.map_err(|_| WireError::Connection)?;
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(|_| WireError::Connection)?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+
+    /// Sends one request (origin-form URI, headers but `Host` set) and reads its whole answer,
+    /// within the endpoint's timeout. After any error the connection is dropped and the next
+    /// request opens a new one.
+    pub async fn send(&mut self, mut request: Request<Full<Bytes>>) -> Result<(u16, Bytes), WireError> {
+        request.headers_mut().insert(HOST, self.endpoint.host.clone());
+        request
+            .headers_mut()
+            .insert(USER_AGENT, HeaderValue::from_static(concat!("mfa-harness/", env!("CARGO_PKG_VERSION"))));
+        if request.method() != http::Method::GET && !request.headers().contains_key(CONTENT_LENGTH) {
+            request.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(0));
+        }
+        let timeout = self.endpoint.timeout;
+        match tokio::time::timeout(timeout, self.exchange(request)).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(e)) => {
+                self.sender = None;
+                Err(e)
+            }
+            Err(_) => {
+                self.sender = None;
+                Err(WireError::Timeout)
+            }
+        }
+    }
+
+    /// One request on the open connection, or on a new one. A request that a reused
+    /// connection gave back unsent (the target closed it while it was idle) goes once more
+    /// on a new connection; one that may have reached the target is not repeated.
+    async fn exchange(&mut self, request: Request<Full<Bytes>>) -> Result<(u16, Bytes), WireError> {
+        let mut request = request;
+        for _attempt in 0..2 {
+            let reused = match self.sender.as_mut() {
+                Some(sender) => sender.ready().await.is_ok(),
+                None => false,
+            };
+            if !reused {
+                self.sender = Some(self.connect().await?);
+            }
+            let Some(sender) = self.sender.as_mut() else { return Err(WireError::Connection) };
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = response.into_body().collect().await.map_err(|_| WireError::Connection)?.to_bytes();
+                    return Ok((status, body));
+                }
+                Err(mut e) => {
+                    self.sender = None;
+                    match e.take_message() {
+                        Some(unsent) if reused => request = unsent,
+                        _ => return Err(WireError::Connection),
+                    }
+                }
+            }
+        }
+        Err(WireError::Connection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    fn endpoint(listener: &TcpListener, timeout: Duration) -> Endpoint {
+        let base = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        Endpoint::of(&base, timeout).unwrap()
+    }
+
+    fn get(path: &str) -> Request<Full<Bytes>> {
+        Request::builder().uri(path).body(Full::new(Bytes::new())).unwrap()
+    }
+
+    /// Reads one request head (these tests send no bodies) and returns it.
+    async fn read_head(stream: &mut TcpStream) -> Option<String> {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).await.ok()? == 0 {
+                return None;
+            }
+            head.push(byte[0]);
+        }
+        Some(String::from_utf8_lossy(&head).into_owned())
+    }
+
+    #[test]
+    fn endpoints_of_plain_http_only() {
+        let of = |u: &str| Endpoint::of(&url::Url::parse(u).unwrap(), Duration::from_secs(1));
+        assert!(of("https://127.0.0.1:8443").is_none(), "TLS goes through goose's client");
+        let e = of("http://127.0.0.1:8080/prefix").unwrap();
+        assert_eq!((e.address.as_str(), e.host.to_str().unwrap()), ("127.0.0.1:8080", "127.0.0.1:8080"));
+        let e = of("http://localhost").unwrap();
+        assert_eq!((e.address.as_str(), e.host.to_str().unwrap()), ("localhost:80", "localhost"));
+        let e = of("http://[::1]:9000").unwrap();
+        assert_eq!((e.address.as_str(), e.host.to_str().unwrap()), ("[::1]:9000", "[::1]:9000"));
+    }
+
+    /// Every request after the first goes on the connection the first opened, with the Host
+    /// header of the target.
+    #[tokio::test]
+    async fn requests_share_one_keep_alive_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut wire = Wire::new(endpoint(&listener, Duration::from_secs(5)));
+        let expected_host = format!("host: {}", listener.local_addr().unwrap()).to_lowercase();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut heads = Vec::new();
+            for i in 0..3 {
+                heads.push(read_head(&mut stream).await.unwrap());
+                let body = format!("answer {i}");
+                let answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+                stream.write_all(answer.as_bytes()).await.unwrap();
+            }
+            heads
+        });
+        for i in 0..3 {
+            let (status, body) = wire.send(get(&format!("/v3/{i}"))).await.unwrap();
+            assert_eq!((status, body.as_ref()), (200, format!("answer {i}").as_bytes()));
+        }
+        let heads = server.await.unwrap();
+        for (i, head) in heads.iter().enumerate() {
+            assert!(head.starts_with(&format!("GET /v3/{i} HTTP/1.1\r\n")), "{head}");
+            assert!(head.to_lowercase().contains(&expected_host), "{head}");
+            assert!(head.to_lowercase().contains("user-agent: mfa-harness/"), "{head}");
+        }
+    }
+
+    /// A target that closes a keep-alive connection between requests: the next request opens
+    /// a new one instead of failing.
+    #[tokio::test]
+    async fn a_connection_the_target_closed_is_opened_again() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut wire = Wire::new(endpoint(&listener, Duration::from_secs(5)));
+        let server = tokio::spawn(async move {
+            for _ in 0..2 {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                read_head(&mut stream).await.unwrap();
+                stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await.unwrap();
+                // No `Connection: close`: the client learns of it from the socket alone.
+                drop(stream);
+            }
+        });
+        assert_eq!(wire.send(get("/a")).await.unwrap().0, 204);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(wire.send(get("/b")).await.unwrap().0, 204);
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_target_that_never_answers_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut wire = Wire::new(endpoint(&listener, Duration::from_millis(200)));
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            drop(stream);
+        });
+        let started = std::time::Instant::now();
+        assert_eq!(wire.send(get("/slow")).await, Err(WireError::Timeout));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn a_target_that_hangs_up_or_is_not_there_is_a_connection_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut wire = Wire::new(endpoint(&listener, Duration::from_secs(5)));
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            read_head(&mut stream).await.unwrap();
+            stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nshort").await.unwrap();
+            listener
+        });
+        assert_eq!(wire.send(get("/cut")).await, Err(WireError::Connection), "a body cut short");
+        drop(server.await.unwrap());
+        assert_eq!(wire.send(get("/gone")).await, Err(WireError::Connection), "nothing listens any more");
+    }
+}
