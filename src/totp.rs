@@ -136,6 +136,19 @@ pub fn bind_pair(seed: &Seed, now: u64) -> BindPair {
     BindPair { first: seed.code(step.saturating_sub(1)), second: seed.code(step), step }
 }
 
+/// Whether the bind pair ending at step `t` reads only one way: its two codes differ from
+/// each other and from the code of every step t−3 … t+2. A verifier that takes the first step
+/// a code matches, or refuses the same code twice, or runs a step ahead or behind, then still
+/// sees steps t−1 and t. About one step in 100,000 fails this; the caller waits for the next.
+pub fn pair_is_unambiguous(seed: &Seed, t: u64) -> bool {
+    let (first, second) = (seed.code(t.saturating_sub(1)), seed.code(t));
+    first != second
+        && (t.saturating_sub(3)..=t + 2)
+            .filter(|s| *s + 1 != t && *s != t)
+            .map(|s| seed.code(s))
+            .all(|c| c != first && c != second)
+}
+
 /// The window of steps a verifier accepts around `now`: t−1, t, t+1.
 pub fn window(now: u64) -> [u64; 3] {
     let t = step_at(now);
@@ -198,6 +211,22 @@ mod tests {
         assert_eq!(pair.second, seed.code(37_037_037));
         assert_eq!(pair.first, seed.code(37_037_036));
         assert_ne!(pair.first, pair.second);
+    }
+
+    /// Fixtures found by a search with the RFC key; the asserts check that they collide.
+    #[test]
+    fn pairs_that_share_a_code_with_a_near_step_are_ambiguous() {
+        let seed = rfc_seed();
+        assert_eq!(seed.code(56_188_870), seed.code(56_188_871));
+        assert!(!pair_is_unambiguous(&seed, 56_188_871), "t−1 and t share a code");
+        assert!(!pair_is_unambiguous(&seed, 56_188_870), "t and t+1 share a code");
+        assert!(!pair_is_unambiguous(&seed, 56_188_872), "t−2 and t−1 share a code");
+        assert_eq!(seed.code(56_295_193), seed.code(56_295_195));
+        assert!(!pair_is_unambiguous(&seed, 56_295_195), "t−2 and t share a code");
+        assert!(!pair_is_unambiguous(&seed, 56_295_194), "t−1 and t+1 share a code");
+        assert!(pair_is_unambiguous(&seed, 56_295_199));
+        let clean = (56_000_000..56_000_100).filter(|t| pair_is_unambiguous(&seed, *t)).count();
+        assert_eq!(clean, 100, "an ordinary step is unambiguous");
     }
 
     #[test]

@@ -135,6 +135,10 @@ async fn run_steps(
                 return error_run(case, findings, reason, started, exchanges);
             }
             wait_for_step_margin().await;
+            if step.op == OpKind::Bind && mode == Some(CodeMode::Valid) {
+                let seed = state.devices.get(&step.subject).and_then(|d| d.seed.clone());
+                wait_for_unambiguous_pair(seed.as_ref()).await;
+            }
         }
         let codes = mode.map(|m| state.codes(step.op, m, step.subject, totp::unix_now())).unwrap_or_default();
         let op = apply_overrides(default_operation(step, state, &codes), step, state);
@@ -238,6 +242,16 @@ async fn wait_for_step_margin() {
     let left = step - into;
     if left < STEP_MARGIN {
         tokio::time::sleep(left + Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits, a step at a time, until the valid bind pair of this step reads only one way
+/// ([`totp::pair_is_unambiguous`]; about one step in 100,000 does not).
+async fn wait_for_unambiguous_pair(seed: Option<&Seed>) {
+    let Some(seed) = seed else { return };
+    while !totp::pair_is_unambiguous(seed, totp::step_at(totp::unix_now())) {
+        tokio::time::sleep(Duration::from_secs(totp::seconds_left_in_step(totp::unix_now()))).await;
+        wait_for_step_margin().await;
     }
 }
 

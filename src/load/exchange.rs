@@ -131,6 +131,21 @@ pub async fn wait_for_step_margin(margin: Duration) {
     }
 }
 
+/// The time to generate a bind's codes at: with at least `margin` left of its step, and in a
+/// step whose pair of codes reads only one way ([`totp::pair_is_unambiguous`]); otherwise it
+/// waits for the next step.
+pub async fn bind_time(seed: Option<&totp::Seed>, margin: Duration) -> u64 {
+    loop {
+        wait_for_step_margin(margin).await;
+        let now = totp::unix_now();
+        if seed.is_none_or(|seed| totp::pair_is_unambiguous(seed, totp::step_at(now))) {
+            return now;
+        }
+        let left = totp::seconds_left_in_step(now).max(1);
+        tokio::time::sleep(Duration::from_secs(left)).await;
+    }
+}
+
 /// Waits for goose's throttle (on with `--rate`) before the request is built, and lets the
 /// request itself through unthrottled: bind codes are then generated at send time, and the
 /// wait is the client's own pacing, not the target's latency. Returns whether a token was taken.
@@ -318,10 +333,12 @@ async fn tell_goose(
 }
 
 async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> Result<bool, Box<TransactionError>> {
-    if step == Step::Bind {
-        wait_for_step_margin(ctx.step_margin).await;
-    }
-    let now = totp::unix_now();
+    let now = if step == Step::Bind {
+        let seed = user.get_session_data_unchecked::<Session>().device.as_ref().map(|d| d.seed.clone());
+        bind_time(seed.as_ref(), ctx.step_margin).await
+    } else {
+        totp::unix_now()
+    };
     let Some((sent, elapsed)) = send(user, ctx, step, now).await? else { return Ok(false) };
     let answer = match &sent {
         Sent::Wire { answer, .. } => answer.as_ref().map_err(|e| e.reason()),

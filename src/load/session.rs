@@ -93,10 +93,11 @@ impl Session {
 /// because its time step ended in flight is tried once more.
 async fn unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -> bool {
     for _attempt in 0..2 {
-        if step == Step::Bind {
-            exchange::wait_for_step_margin(ctx.step_margin).await;
-        }
-        let now = totp::unix_now();
+        let now = if step == Step::Bind {
+            exchange::bind_time(session.device.as_ref().map(|d| &d.seed), ctx.step_margin).await
+        } else {
+            totp::unix_now()
+        };
         let Some(op) = operation(step, session, &ctx.admin_token, now) else { return false };
         match ctx.client.send(&op).await {
             Ok(e) if e.status == expected_status(step) => {

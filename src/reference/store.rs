@@ -177,10 +177,18 @@ impl Store {
         }
         let fresh = |s: &u64| self.faults.has(Fault::BindAcceptsReplay) || device.last_step.is_none_or(|l| *s > l);
         let window = totp::window(now);
-        let first = device.seed.matching_step(&body.authentication_code_first, window.into_iter().filter(fresh));
-        let second = device.seed.matching_step(&body.authentication_code_second, window.into_iter().filter(fresh));
-        match (first, second) {
-            (Some(a), Some(b)) if b == a + 1 => Ok(b),
+        let (first, second) = (&body.authentication_code_first, &body.authentication_code_second);
+        // Any two consecutive fresh steps of the window whose codes are the two sent, not the
+        // first step each code happens to match: two steps may share a code (one in a million).
+        let consecutive =
+            window.windows(2).map(|pair| (pair[0], pair[1])).filter(|(a, b)| fresh(a) && fresh(b)).find(|(a, b)| {
+                device.seed.matching_step(first, [*a]).is_some() && device.seed.matching_step(second, [*b]).is_some()
+            });
+        if let Some((_, b)) = consecutive {
+            return Ok(b);
+        }
+        let any = |code: &str| device.seed.matching_step(code, window.into_iter().filter(fresh));
+        match (any(first), any(second)) {
             (Some(_), Some(b)) if self.faults.has(Fault::BindAcceptsNonConsecutive) => Ok(b),
             _ => Err(ApiError::bad_passcode()),
         }
@@ -287,5 +295,34 @@ impl Store {
             .collect();
         devices.sort();
         Ok(devices)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With the RFC 6238 key, steps 56188870 and 56188871 share the code 617002 (found by a
+    /// search; the test checks it). A bind with the codes of those two steps is a valid pair.
+    #[test]
+    fn a_pair_whose_two_steps_share_a_code_still_binds() {
+        let seed = Seed::from_bytes(b"12345678901234567890".to_vec());
+        let t = 56_188_871;
+        assert_eq!(seed.code(t - 1), seed.code(t), "the fixture's two steps share a code");
+        let now = t * totp::STEP_SECONDS + 5;
+        let mut store = Store::new("d", FaultSet::default());
+        store.add_admin("admin", "Admin-pass1", now);
+        let admin = store.admin_caller();
+        let (serial, _) = store.mfa_create(&admin, &admin.user_id, "dev").unwrap();
+        store.devices.get_mut(&admin.user_id).unwrap().seed = seed.clone();
+        let bind = |first: u64, second: u64| BindMfaDevice {
+            user_id: admin.user_id.clone(),
+            serial_number: serial.clone(),
+            authentication_code_first: seed.code(first),
+            authentication_code_second: seed.code(second),
+        };
+        assert!(store.mfa_bind_check(&admin, &bind(t - 3, t - 2), now).is_err(), "a stale pair is still refused");
+        store.mfa_bind(&admin, &bind(t - 1, t), now).unwrap();
+        assert_eq!(store.devices[&admin.user_id].last_step, Some(t));
     }
 }
