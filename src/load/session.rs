@@ -90,36 +90,55 @@ impl Session {
 }
 
 /// One unmeasured step over the harness's own client (setup and recycling). A bind refused
-/// because its time step ended in flight is tried once more.
+/// because its time step ended in flight is tried once more; a bind whose pair of codes would
+/// read two ways ([`totp::pair_is_unambiguous`]) is not sent: the device is replaced by a new
+/// one (a new seed) instead of waiting up to 30 s for the next step.
 async fn unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -> bool {
-    for _attempt in 0..2 {
-        let now = if step == Step::Bind {
-            exchange::bind_time(session.device.as_ref().map(|d| &d.seed), ctx.step_margin).await
-        } else {
-            totp::unix_now()
-        };
-        let Some(op) = operation(step, session, &ctx.admin_token, now) else { return false };
-        match ctx.client.send(&op).await {
-            Ok(e) if e.status == expected_status(step) => {
-                remember(session, step, &e.body);
-                return true;
-            }
-            Ok(e) if step == Step::Bind && e.status == 400 && totp::step_at(totp::unix_now()) != totp::step_at(now) => {
-                ctx.recorder.totp_window();
-            }
-            Ok(e) => {
-                let reason = format!("status {} (expected {})", e.status, expected_status(step));
-                ctx.recorder.unmeasured_error(step, &reason);
-                return false;
-            }
-            Err(_) => {
-                ctx.recorder.unmeasured_error(step, "no answer");
-                return false;
+    for _attempt in 0..3 {
+        if step == Step::Bind {
+            exchange::wait_for_step_margin(ctx.step_margin).await;
+            let ambiguous = session
+                .device
+                .as_ref()
+                .is_some_and(|d| !totp::pair_is_unambiguous(&d.seed, totp::step_at(totp::unix_now())));
+            if ambiguous {
+                reset(ctx, session).await;
+                if send_unmeasured(ctx, session, Step::Create).await != Some(true) {
+                    return false;
+                }
+                continue;
             }
         }
+        match send_unmeasured(ctx, session, step).await {
+            Some(done) => return done,
+            None => ctx.recorder.totp_window(),
+        }
     }
-    ctx.recorder.unmeasured_error(step, "the TOTP step changed during two attempts in a row");
+    ctx.recorder.unmeasured_error(step, "the TOTP step changed during three attempts in a row");
     false
+}
+
+/// Sends one unmeasured step: whether it did what it should, or `None` for a bind refused
+/// because its time step ended in flight.
+async fn send_unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -> Option<bool> {
+    let now = totp::unix_now();
+    let Some(op) = operation(step, session, &ctx.admin_token, now) else { return Some(false) };
+    match ctx.client.send(&op).await {
+        Ok(e) if e.status == expected_status(step) => {
+            remember(session, step, &e.body);
+            Some(true)
+        }
+        Ok(e) if step == Step::Bind && e.status == 400 && totp::step_at(totp::unix_now()) != totp::step_at(now) => None,
+        Ok(e) => {
+            let reason = format!("status {} (expected {})", e.status, expected_status(step));
+            ctx.recorder.unmeasured_error(step, &reason);
+            Some(false)
+        }
+        Err(_) => {
+            ctx.recorder.unmeasured_error(step, "no answer");
+            Some(false)
+        }
+    }
 }
 
 /// Takes the device back to nothing (admin unbind, delete), whatever state it is in.
