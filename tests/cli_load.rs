@@ -42,8 +42,17 @@ fn create_bind_query_against_the_embedded_server_completes_flows_without_failure
         assert!(step(&summary, name)["count"].as_u64().unwrap() > 0, "{name}");
     }
     assert!(summary["steps"].as_array().unwrap().iter().all(|s| s["name"] != "unbind"), "recycling is not measured");
+    assert_eq!(summary["client"], "connection", "plain HTTP: one connection per user by default");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("PASSED") && text.contains("p99 ms"), "{text}");
+    assert!(text.contains("PASSED") && text.contains("p99 ms") && text.contains("client connection"), "{text}");
+}
+
+#[test]
+fn an_unknown_client_is_a_usage_error() {
+    let (out, _) = load(&["--client", "curl"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("connection") && stderr.contains("goose"), "{stderr}");
 }
 
 #[test]
