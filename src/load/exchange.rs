@@ -379,6 +379,8 @@ mod tests {
         // Steps 56188870 and 56188871 share a code (see totp's tests): an ambiguous pair, long ago.
         let ambiguous = 56_188_871 * totp::STEP_SECONDS;
         assert!(refused_for_totp(Some(&seed), ambiguous));
+        // Sent in the previous step and answered in this one: the step ended in flight.
+        assert!(refused_for_totp(None, totp::unix_now() - totp::STEP_SECONDS));
         // Sent now, with no seed to judge: only a step change would excuse it.
         let (mut sent_at, mut excused) = (totp::unix_now(), true);
         for _ in 0..3 {
