@@ -75,7 +75,8 @@ pub struct LoadSummary {
     pub requests: u64,
     pub failed_requests: u64,
     pub requests_per_second: f64,
-    /// Binds refused because the 30-s step ended while they were in flight; retried, not failures.
+    /// Binds refused for a TOTP reason, not the target's: the 30-s step ended while they were in
+    /// flight, or their pair of codes also matched another step; not failures.
     pub totp_window_retries: u64,
     /// With `--rate`: the interval at which each user was meant to run each step; latencies
     /// are corrected for coordinated omission against it. `null` without `--rate`.
