@@ -176,28 +176,18 @@ struct Parts {
     body: Option<(String, Vec<u8>)>,
 }
 
-/// The request of a step for the session's own connection. Query and list are the same all
-/// session long, so their URI and token header are built once.
+/// The request of a step for the session's own connection.
 fn wire_request(
     user: &mut GooseUser,
     ctx: &LoadContext,
     step: Step,
     now: u64,
 ) -> Result<Option<Request<Full<Bytes>>>, Box<TransactionError>> {
-    let session = user.get_session_data_unchecked::<Session>();
-    let (method, uri, token, body) = match session.prepared(step) {
+    let (method, uri, token, body) = match user.get_session_data_unchecked::<Session>().prepared(step) {
         Some(prepared) => (Method::GET, prepared.uri.clone(), prepared.token.clone(), None),
         None => {
-            let Some(parts) = parts(session, ctx, step, now)? else { return Ok(None) };
-            let uri = Uri::try_from(parts.path_and_query.as_str()).map_err(|_| {
-                Box::new(TransactionError::Custom(format!("{}: not a valid request path", step.name())))
-            })?;
-            if matches!(step, Step::Query | Step::List) {
-                let url = user.base_url.join(&parts.path_and_query).map_err(|e| Box::new(TransactionError::from(e)))?;
-                let prepared = Prepared { url, uri: uri.clone(), token: parts.token.clone() };
-                user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
-            }
-            (parts.method, uri, parts.token, parts.body)
+            let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
+            (parts.method, uri_of(step, &parts.path_and_query)?, parts.token, parts.body)
         }
     };
     let mut request = Request::new(Full::new(Bytes::new()));
@@ -214,16 +204,6 @@ fn wire_request(
     Ok(Some(request))
 }
 
-fn parts(session: &Session, ctx: &LoadContext, step: Step, now: u64) -> Result<Option<Parts>, Box<TransactionError>> {
-    let Some(op) = operation(step, session, &ctx.admin_token, now) else { return Ok(None) };
-    Ok(Some(Parts {
-        token: token_header(op.token.as_deref().unwrap_or_default())?,
-        path_and_query: op.path_and_query(),
-        body: op.body_bytes(),
-        method: op.method,
-    }))
-}
-
 /// The request builder of a step for goose's reqwest client (`https://` targets).
 fn request_builder(
     user: &mut GooseUser,
@@ -231,24 +211,55 @@ fn request_builder(
     step: Step,
     now: u64,
 ) -> Result<Option<reqwest::RequestBuilder>, Box<TransactionError>> {
-    let session = user.get_session_data_unchecked::<Session>();
-    if let Some(prepared) = session.prepared(step) {
+    if let Some(prepared) = user.get_session_data_unchecked::<Session>().prepared(step) {
         let (url, token) = (prepared.url.clone(), prepared.token.clone());
         return Ok(Some(user.client.get(url).header(AUTH_HEADER, token)));
     }
-    let Some(parts) = parts(session, ctx, step, now)? else { return Ok(None) };
-    let url = user.base_url.join(&parts.path_and_query).map_err(|e| Box::new(TransactionError::from(e)))?;
-    if matches!(step, Step::Query | Step::List) {
-        let uri = Uri::try_from(parts.path_and_query.as_str())
-            .map_err(|_| Box::new(TransactionError::Custom(format!("{}: not a valid request path", step.name()))))?;
-        let prepared = Prepared { url: url.clone(), uri, token: parts.token.clone() };
-        user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
-    }
+    let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
+    let url = url_of(user, &parts.path_and_query)?;
     let mut builder = user.client.request(parts.method, url).header(AUTH_HEADER, parts.token);
     if let Some((content_type, bytes)) = parts.body {
         builder = builder.header(http::header::CONTENT_TYPE, content_type).body(bytes);
     }
     Ok(Some(builder))
+}
+
+/// The parts of a step's request from its [`Operation`]. Query and list are the same all
+/// session long: the first time, their URL, URI and token header are kept in the session.
+fn parts(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    step: Step,
+    now: u64,
+) -> Result<Option<Parts>, Box<TransactionError>> {
+    let session = user.get_session_data_unchecked::<Session>();
+    let Some(op) = operation(step, session, &ctx.admin_token, now) else { return Ok(None) };
+    let parts = Parts {
+        token: token_header(op.token.as_deref().unwrap_or_default())?,
+        path_and_query: op.path_and_query(),
+        body: op.body_bytes(),
+        method: op.method,
+    };
+    if matches!(step, Step::Query | Step::List) {
+        let prepared = Prepared {
+            url: url_of(user, &parts.path_and_query)?,
+            uri: uri_of(step, &parts.path_and_query)?,
+            token: parts.token.clone(),
+        };
+        user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
+    }
+    Ok(Some(parts))
+}
+
+/// The absolute URL of a path on the target, for goose's client.
+fn url_of(user: &GooseUser, path_and_query: &str) -> Result<url::Url, Box<TransactionError>> {
+    user.base_url.join(path_and_query).map_err(|e| Box::new(TransactionError::from(e)))
+}
+
+/// The origin-form URI of a path, for the session's own connection.
+fn uri_of(step: Step, path_and_query: &str) -> Result<Uri, Box<TransactionError>> {
+    Uri::try_from(path_and_query)
+        .map_err(|_| Box::new(TransactionError::Custom(format!("{}: not a valid request path", step.name()))))
 }
 
 /// How a measured request went, whichever client sent it.

@@ -128,7 +128,7 @@ async fn send_unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -
             remember(session, step, &e.body);
             Some(true)
         }
-        Ok(e) if step == Step::Bind && e.status == 400 && totp::step_at(totp::unix_now()) != totp::step_at(now) => None,
+        Ok(e) if step == Step::Bind && e.status == 400 && exchange::refused_for_totp(None, now) => None,
         Ok(e) => {
             let reason = format!("status {} (expected {})", e.status, expected_status(step));
             ctx.recorder.unmeasured_error(step, &reason);
