@@ -1,11 +1,14 @@
-//! Command-line definitions (clap) and their conversion into plain configuration structs.
+//! Command-line definitions (clap) and their conversion into the plain plans of [`crate::app`].
 
-use crate::contract::{CheckConfig, Format};
+use crate::app::{CheckOutput, LoadOutput, Plan, TotpOnly, TotpPlan};
+use crate::contract::{CheckPlan, Format};
+use crate::error::{Result, UsageError};
+use crate::load::{LoadClient, LoadPlan, thresholds::Threshold};
 use crate::reference::faults::{Fault, FaultSet};
-use crate::serve::ServeConfig;
+use crate::serve::ServePlan;
+use crate::snapshot::SnapshotPlan;
 use crate::target::{AdminCredentials, Secret, TargetSpec};
 use crate::totp::Seed;
-use crate::{Error, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,11 +51,16 @@ impl TargetArgs {
         let Some(url) = self.target else {
             return Ok(TargetSpec::Embedded { faults: FaultSet::new(&self.faults) });
         };
-        let parsed = url::Url::parse(&url).map_err(|e| {
-            Error::Usage(format!("--target '{url}' is not a URL ({e}); use e.g. http://127.0.0.1:8080"))
+        let parsed = url::Url::parse(&url).map_err(|e| UsageError::Flag {
+            flag: "--target",
+            problem: format!("'{url}' is not a URL ({e}); use e.g. http://127.0.0.1:8080"),
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::Usage(format!("--target '{url}' must be an http or https URL")));
+            return Err(UsageError::Flag {
+                flag: "--target",
+                problem: format!("'{url}' must be an http or https URL"),
+            }
+            .into());
         }
         if let Some(file) = self.pool {
             return Ok(TargetSpec::Pool { url, file });
@@ -62,11 +70,13 @@ impl TargetArgs {
                 url,
                 admin: AdminCredentials { domain, name, password: Secret::new(password) },
             }),
-            _ => Err(Error::Usage(
-                "--target needs identities: --domain, --admin-name and --admin-password (or MFA_DOMAIN, \
-                 MFA_ADMIN_NAME, MFA_ADMIN_PASSWORD), or --pool FILE"
+            _ => Err(UsageError::Flag {
+                flag: "--target",
+                problem: "needs identities: --domain, --admin-name and --admin-password (or MFA_DOMAIN, \
+                          MFA_ADMIN_NAME, MFA_ADMIN_PASSWORD), or --pool FILE"
                     .into(),
-            )),
+            }
+            .into()),
         }
     }
 }
@@ -77,7 +87,7 @@ pub struct CheckArgs {
     pub target: TargetArgs,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: FormatArg,
     /// Write the report to FILE (a text report still goes to stdout).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -98,20 +108,37 @@ pub struct CheckArgs {
     pub concurrency: u16,
 }
 
+/// `check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Junit,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Junit => Format::Junit,
+        }
+    }
+}
+
 impl CheckArgs {
-    pub fn into_config(self) -> Result<CheckConfig> {
+    pub fn into_plan(self) -> Result<(CheckPlan, CheckOutput)> {
         let timeout = self.target.timeout;
-        Ok(CheckConfig {
+        let plan = CheckPlan {
             target: self.target.into_spec()?,
-            format: self.format,
-            output: self.output,
             only: self.only,
             strict: self.strict,
             timeout,
             scenarios: self.scenarios,
             schemas: self.schemas,
             concurrency: self.concurrency as usize,
-        })
+        };
+        Ok((plan, CheckOutput { format: self.format.into(), output: self.output }))
     }
 }
 
@@ -182,32 +209,40 @@ pub struct LoadArgs {
     /// What sends the measured requests: `connection`, one HTTP/1.1 keep-alive connection per
     /// goose user (plain-HTTP targets); or `goose`, goose's own reqwest client, which is what
     /// an `https://` target always uses.
-    #[arg(long, value_enum, default_value_t = crate::load::LoadClient::Connection)]
-    pub client: crate::load::LoadClient,
+    #[arg(long, value_enum, default_value_t = ClientArg::Connection)]
+    pub client: ClientArg,
+}
+
+/// `load --client`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientArg {
+    Connection,
+    Goose,
 }
 
 impl LoadArgs {
-    pub fn into_config(self) -> Result<crate::load::LoadConfig> {
+    pub fn into_plan(self) -> Result<(LoadPlan, LoadOutput)> {
         let timeout = self.target.timeout;
-        for t in &self.thresholds {
-            crate::load::thresholds::Threshold::parse(t)?;
-        }
-        Ok(crate::load::LoadConfig {
+        let thresholds = self.thresholds.iter().map(|t| Threshold::parse(t)).collect::<Result<_>>()?;
+        let plan = LoadPlan {
             target: self.target.into_spec()?,
             flow: self.flow,
             users: self.users,
             increase_rate: self.increase_rate,
             run_time: self.run_time,
             rate: self.rate,
-            thresholds: self.thresholds,
+            thresholds,
             report_files: self.report_files,
             baseline_file: self.baseline_file,
-            json_file: self.json,
             scenarios: self.scenarios,
             timeout,
             totp_margin: self.totp_margin,
-            client: self.client,
-        })
+            client: match self.client {
+                ClientArg::Connection => LoadClient::Connection,
+                ClientArg::Goose => LoadClient::Goose,
+            },
+        };
+        Ok((plan, LoadOutput { json: self.json }))
     }
 }
 
@@ -233,14 +268,16 @@ pub struct SnapshotArgs {
 }
 
 impl SnapshotArgs {
-    pub fn into_config(self) -> Result<crate::snapshot::SnapshotConfig> {
+    pub fn into_plan(self) -> Result<SnapshotPlan> {
         if let Some(name) = &self.name
             && (name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.'))
         {
-            return Err(Error::Usage(format!("--name '{name}' must be a plain folder name")));
+            return Err(
+                UsageError::Flag { flag: "--name", problem: format!("'{name}' must be a plain folder name") }.into()
+            );
         }
         let timeout = self.target.timeout;
-        Ok(crate::snapshot::SnapshotConfig {
+        Ok(SnapshotPlan {
             target: self.target.into_spec()?,
             timeout,
             only: self.only,
@@ -282,7 +319,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TotpOnly {
+pub enum TotpOnlyArg {
     /// Only the current code.
     Code,
     /// Only the bind pair, "FIRST SECOND".
@@ -299,20 +336,12 @@ pub struct TotpArgs {
     pub at: Option<u64>,
     /// Print only one value, for scripts.
     #[arg(long, value_enum)]
-    pub only: Option<TotpOnly>,
-}
-
-/// What `totp` computes.
-#[derive(Debug)]
-pub struct TotpConfig {
-    pub seed: Seed,
-    pub at: Option<u64>,
-    pub only: Option<TotpOnly>,
+    pub only: Option<TotpOnlyArg>,
 }
 
 impl ServeArgs {
-    pub fn into_config(self) -> ServeConfig {
-        ServeConfig {
+    pub fn into_plan(self) -> ServePlan {
+        ServePlan {
             listen: self.listen,
             domain: self.domain,
             admin_name: self.admin_name,
@@ -324,8 +353,32 @@ impl ServeArgs {
 }
 
 impl TotpArgs {
-    pub fn into_config(self) -> Result<TotpConfig> {
-        let seed = Seed::parse(&self.seed).map_err(|e| Error::Usage(e.to_string()))?;
-        Ok(TotpConfig { seed, at: self.at, only: self.only })
+    pub fn into_plan(self) -> Result<TotpPlan> {
+        let seed = Seed::parse(&self.seed).map_err(UsageError::Seed)?;
+        let only = self.only.map(|only| match only {
+            TotpOnlyArg::Code => TotpOnly::Code,
+            TotpOnlyArg::Bind => TotpOnly::Bind,
+        });
+        Ok(TotpPlan { seed, at: self.at, only })
+    }
+}
+
+impl Cli {
+    /// The plan this command line asks for.
+    pub fn into_plan(self) -> Result<Plan> {
+        Ok(match self.command {
+            Command::Check(args) => {
+                let (plan, output) = args.into_plan()?;
+                Plan::Check(plan, output)
+            }
+            Command::Load(args) => {
+                let (plan, output) = args.into_plan()?;
+                Plan::Load(plan, output)
+            }
+            Command::Snapshot(args) => Plan::Snapshot(args.into_plan()?),
+            Command::Serve(args) => Plan::Serve(args.into_plan()),
+            Command::Openapi(args) => Plan::Openapi { output: args.output },
+            Command::Totp(args) => Plan::Totp(args.into_plan()?),
+        })
     }
 }

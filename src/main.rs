@@ -1,14 +1,11 @@
 use clap::Parser;
-use mfa_harness::cli::Cli;
+use mfa_harness::{app, cli, error, sanitize};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match mfa_harness::run(cli) {
-        Ok(outcome) => outcome.into(),
-        Err(error) => {
-            eprintln!("error: {}", mfa_harness::sanitize::for_terminal(&error.to_string()));
-            error.exit_code()
-        }
+    let result = cli::Cli::parse().into_plan().and_then(app::run);
+    if let Err(e) = &result {
+        eprintln!("error: {}", sanitize::for_terminal(&error::chain(e)));
     }
+    error::exit_code(&result).into()
 }

@@ -4,9 +4,9 @@
 use crate::api::models::{CreateUser, CreateUserResponse, TokenResponse};
 use crate::api::ops;
 use crate::client::{Exchange, HttpClient, TransportError};
+use crate::error::{Detail, InternalError, ProvisionError, Result, TargetError, UsageError};
+use crate::reference::RunningServer;
 use crate::reference::faults::FaultSet;
-use crate::reference::{RunningServer, generate_password};
-use crate::{Error, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -126,19 +126,23 @@ pub struct Target {
     source: Source,
 }
 
-fn target_error(context: &str, e: TransportError) -> Error {
-    Error::Target(format!("{context}: {e}"))
+fn target_error(context: &str, source: TransportError) -> TargetError {
+    TargetError::Unreachable { context: context.to_string(), source }
 }
 
-fn unexpected(context: &str, exchange: &Exchange, redactor: &Redactor) -> Error {
+fn unexpected(context: &str, exchange: &Exchange, redactor: &Redactor) -> TargetError {
     let body = crate::sanitize::truncate(&String::from_utf8_lossy(&exchange.body), 300);
-    Error::Target(format!(
-        "{context}: {} {} answered {}: {}",
-        exchange.method,
-        exchange.path,
-        exchange.status,
-        crate::sanitize::for_terminal(&redactor.redact(&body))
-    ))
+    TargetError::Answered {
+        context: context.to_string(),
+        method: exchange.method.to_string(),
+        path: exchange.path.clone(),
+        status: exchange.status,
+        body: crate::sanitize::for_terminal(&redactor.redact(&body)),
+    }
+}
+
+fn malformed(context: &str, problem: String) -> TargetError {
+    TargetError::Malformed { context: context.to_string(), problem }
 }
 
 /// Obtains a password token; returns it with the token body.
@@ -148,7 +152,7 @@ pub async fn password_token(
     name: &str,
     password: &Secret,
     redactor: &Redactor,
-) -> Result<(Secret, TokenResponse)> {
+) -> Result<(Secret, TokenResponse), TargetError> {
     let exchange = client
         .send(&ops::token_by_password(domain, name, password.expose()))
         .await
@@ -160,10 +164,10 @@ pub async fn password_token(
     let token = exchange
         .subject_token
         .clone()
-        .ok_or_else(|| Error::Target(format!("{context}: the answer has no X-Subject-Token header")))?;
+        .ok_or_else(|| malformed(&context, "the answer has no X-Subject-Token header".into()))?;
     redactor.add(&token);
     let body: TokenResponse = serde_json::from_slice(&exchange.body)
-        .map_err(|e| Error::Target(format!("{context}: the token body is not as documented ({e})")))?;
+        .map_err(|e| malformed(&context, format!("the token body is not as documented ({e})")))?;
     Ok((Secret::new(token), body))
 }
 
@@ -176,7 +180,7 @@ impl Target {
             TargetSpec::Embedded { faults } => {
                 let server = RunningServer::start_embedded(*faults)
                     .await
-                    .map_err(|e| Error::Internal(format!("could not start the embedded reference server: {e}")))?;
+                    .map_err(|source| InternalError::Start { what: "the embedded reference server", source })?;
                 let admin = AdminCredentials {
                     domain: server.config.domain.clone(),
                     name: server.config.admin_name.clone(),
@@ -196,8 +200,10 @@ impl Target {
     async fn provisioned(url: &str, admin: &AdminCredentials, timeout: Duration, redactor: Redactor) -> Result<Target> {
         redactor.add(admin.password.expose());
         let client = HttpClient::new(url, timeout).map_err(|e| target_error("could not build the HTTP client", e))?;
-        let (token, body) = password_token(&client, &admin.domain, &admin.name, &admin.password, &redactor).await?;
-        let run_id = crate::reference::store::random_hex(3);
+        let (token, body) = password_token(&client, &admin.domain, &admin.name, &admin.password, &redactor)
+            .await
+            .map_err(ProvisionError::from)?;
+        let run_id = crate::ids::random_hex(3);
         Ok(Target {
             client,
             admin: Identity {
@@ -220,21 +226,23 @@ impl Target {
     }
 
     fn pooled(url: &str, file: &Path, timeout: Duration, redactor: Redactor) -> Result<Target> {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Error::Usage(format!("could not read the pool file {}: {e}", file.display())))?;
-        let pool: PoolFile = toml::from_str(&text).map_err(|e| {
-            Error::Usage(format!(
-                "the pool file {} is not valid: {}",
-                file.display(),
-                crate::sanitize::redact(&e.to_string(), &[])
-            ))
+        let text = std::fs::read_to_string(file).map_err(|source| UsageError::Read {
+            what: "the pool file",
+            path: file.to_path_buf(),
+            source,
+        })?;
+        let pool: PoolFile = toml::from_str(&text).map_err(|e| UsageError::Invalid {
+            what: "the pool file",
+            path: file.to_path_buf(),
+            source: Detail(crate::sanitize::redact(&e.to_string(), &[])),
         })?;
         if pool.users.len() < 2 {
-            return Err(Error::Usage(format!(
+            let problem = format!(
                 "the pool file {} lists {} users; at least 2 are needed ([[users]] user_id, token)",
                 file.display(),
                 pool.users.len()
-            )));
+            );
+            return Err(UsageError::Pool { problem }.into());
         }
         redactor.add(pool.admin.token.expose());
         for user in &pool.users {
@@ -279,54 +287,52 @@ impl Target {
         Ok(self.acquire_many(1).await?.remove(0))
     }
 
-    async fn provision_user(&self) -> Result<Identity> {
-        match &self.source {
-            Source::Provision { domain_id, run_id, next, created } => {
-                let n = {
-                    let mut next = next.lock().unwrap_or_else(|e| e.into_inner());
-                    *next += 1;
-                    *next
-                };
-                let name = format!("mfa-harness-{run_id}-{n}");
-                let password = Secret::new(generate_password());
-                self.redactor.add(password.expose());
-                let user = CreateUser {
-                    name: name.clone(),
-                    domain_id: domain_id.clone(),
-                    password: Some(password.expose().to_string()),
-                    enabled: Some(true),
-                    description: Some("throw-away user of mfa-harness; safe to delete".into()),
-                };
-                let op = ops::create_user(Some(self.admin.token.expose()), &user);
-                let exchange =
-                    self.client.send(&op).await.map_err(|e| target_error("could not create a test user", e))?;
-                if exchange.status != 201 && exchange.status != 200 {
-                    return Err(unexpected(
-                        "could not create a test user (may the admin create users?)",
-                        &exchange,
-                        &self.redactor,
-                    ));
-                }
-                let created_user: CreateUserResponse = serde_json::from_slice(&exchange.body).map_err(|e| {
-                    Error::Target(format!("could not create a test user: the answer is not as documented ({e})"))
-                })?;
-                created.lock().unwrap_or_else(|e| e.into_inner()).push(created_user.user.id.clone());
-                let domain = self.domain.clone().unwrap_or_default();
-                let (token, _) = password_token(&self.client, &domain, &name, &password, &self.redactor).await?;
-                Ok(Identity { user_id: created_user.user.id, name: Some(name), password: Some(password), token })
-            }
-            Source::Pool { .. } => Err(Error::Internal("pooled identities are not created".into())),
+    /// Creates one throw-away user and obtains its token.
+    async fn provision_user(
+        &self,
+        domain_id: &str,
+        run_id: &str,
+        next: &Mutex<u32>,
+        created: &Mutex<Vec<String>>,
+    ) -> Result<Identity, TargetError> {
+        let n = {
+            let mut next = next.lock().unwrap_or_else(|e| e.into_inner());
+            *next += 1;
+            *next
+        };
+        let name = crate::ids::user_name(run_id, n);
+        let password = Secret::new(crate::ids::generate_password());
+        self.redactor.add(password.expose());
+        let user = CreateUser {
+            name: name.clone(),
+            domain_id: domain_id.to_string(),
+            password: Some(password.expose().to_string()),
+            enabled: Some(true),
+            description: Some("throw-away user of mfa-harness; safe to delete".into()),
+        };
+        let op = ops::create_user(Some(self.admin.token.expose()), &user);
+        let exchange = self.client.send(&op).await.map_err(|e| target_error("could not create a test user", e))?;
+        if exchange.status != 201 && exchange.status != 200 {
+            let context = "could not create a test user (may the admin create users?)";
+            return Err(unexpected(context, &exchange, &self.redactor));
         }
+        let created_user: CreateUserResponse = serde_json::from_slice(&exchange.body)
+            .map_err(|e| malformed("could not create a test user", format!("the answer is not as documented ({e})")))?;
+        created.lock().unwrap_or_else(|e| e.into_inner()).push(created_user.user.id.clone());
+        let domain = self.domain.clone().unwrap_or_default();
+        let (token, _) = password_token(&self.client, &domain, &name, &password, &self.redactor).await?;
+        Ok(Identity { user_id: created_user.user.id, name: Some(name), password: Some(password), token })
     }
 
     /// `count` identities at once; pooled ones are taken together, so cases that need two
     /// users never hold one each while waiting for the other.
     pub async fn acquire_many(&self, count: usize) -> Result<Vec<Identity>> {
         match &self.source {
-            Source::Provision { .. } => {
+            Source::Provision { domain_id, run_id, next, created } => {
                 let mut identities = Vec::with_capacity(count);
                 for _ in 0..count {
-                    identities.push(self.provision_user().await?);
+                    let identity = self.provision_user(domain_id, run_id, next, created).await;
+                    identities.push(identity.map_err(ProvisionError::from)?);
                 }
                 Ok(identities)
             }
@@ -335,13 +341,10 @@ impl Target {
                 let permit = available
                     .acquire_many(size)
                     .await
-                    .map_err(|_| Error::Internal("the identity pool was closed".to_string()))?;
+                    .map_err(|_| ProvisionError::PoolExhausted { state: "closed" })?;
                 permit.forget();
                 let mut free = free.lock().await;
-                let at = free
-                    .len()
-                    .checked_sub(count)
-                    .ok_or_else(|| Error::Internal("the identity pool is empty".into()))?;
+                let at = free.len().checked_sub(count).ok_or(ProvisionError::PoolExhausted { state: "empty" })?;
                 Ok(free.split_off(at))
             }
         }
@@ -364,6 +367,12 @@ impl Target {
                 }
             }
         }
+    }
+
+    /// Takes a device back to nothing, whatever state it is in: login protection off, admin
+    /// unbind (its code is not verified), delete. Answers are not judged.
+    pub async fn reset_device(&self, user_id: &str, serial: &str) {
+        reset_device(&self.client, self.admin.token.expose(), user_id, serial).await;
     }
 
     /// Ids of the users this run created and has not deleted yet.
@@ -399,6 +408,23 @@ impl Target {
             server.stop().await;
         }
         leftovers
+    }
+}
+
+/// [`Target::reset_device`] for callers that hold only the client and the admin token.
+pub async fn reset_device(client: &HttpClient, admin_token: &str, user_id: &str, serial: &str) {
+    let admin = Some(admin_token);
+    let unbind = crate::api::models::UnbindMfaDevice {
+        user_id: user_id.to_string(),
+        authentication_code: "000000".into(),
+        serial_number: serial.to_string(),
+    };
+    for op in [
+        ops::modify_login_protect(admin, user_id, false, "vmfa"),
+        ops::unbind_device(admin, &unbind),
+        ops::delete_device(admin, user_id, serial),
+    ] {
+        let _ = client.send(&op).await;
     }
 }
 

@@ -2,16 +2,14 @@
 //! to catch it; the correct server passes even under --strict.
 
 use mfa_harness::contract::report::{CaseStatus, Report};
-use mfa_harness::contract::{CheckConfig, Format, execute};
+use mfa_harness::contract::{CheckPlan, execute};
 use mfa_harness::reference::faults::{Fault, FaultSet};
 use mfa_harness::target::TargetSpec;
 use std::time::Duration;
 
-fn config(faults: &[Fault], strict: bool) -> CheckConfig {
-    CheckConfig {
+fn config(faults: &[Fault], strict: bool) -> CheckPlan {
+    CheckPlan {
         target: TargetSpec::Embedded { faults: FaultSet::new(faults) },
-        format: Format::Text,
-        output: None,
         only: Vec::new(),
         strict,
         timeout: Duration::from_secs(10),
@@ -22,7 +20,7 @@ fn config(faults: &[Fault], strict: bool) -> CheckConfig {
 }
 
 async fn check(faults: &[Fault], strict: bool) -> Report {
-    execute(&config(faults, strict)).await.expect("the harness runs").0
+    execute(&config(faults, strict)).await.expect("the harness runs").report
 }
 
 fn failing(report: &Report) -> Vec<&str> {

@@ -5,7 +5,7 @@ use mfa_harness::api::models::CreateUser;
 use mfa_harness::api::ops;
 use mfa_harness::client::HttpClient;
 use mfa_harness::contract::report::CaseStatus;
-use mfa_harness::contract::{CheckConfig, Format, execute};
+use mfa_harness::contract::{CheckPlan, execute};
 use mfa_harness::reference::faults::FaultSet;
 use mfa_harness::reference::{RunningServer, ServerConfig};
 use mfa_harness::target::{Redactor, Secret, TargetSpec, password_token};
@@ -51,10 +51,8 @@ async fn a_pool_of_two_users_runs_every_case_and_leaves_no_device() {
     let file = dir.path().join("pool.toml");
     std::fs::write(&file, toml).unwrap();
 
-    let check = CheckConfig {
+    let check = CheckPlan {
         target: TargetSpec::Pool { url: server.base_url.clone(), file },
-        format: Format::Json,
-        output: None,
         only: Vec::new(),
         strict: true,
         timeout: Duration::from_secs(10),
@@ -62,7 +60,7 @@ async fn a_pool_of_two_users_runs_every_case_and_leaves_no_device() {
         schemas: None,
         concurrency: 8,
     };
-    let (report, _, _) = execute(&check).await.expect("runs");
+    let report = execute(&check).await.expect("runs").report;
     let bad: Vec<_> =
         report.cases.iter().filter(|c| c.status != CaseStatus::Passed).map(|c| (&c.id, &c.reason)).collect();
     assert!(bad.is_empty(), "{bad:?}");

@@ -2,16 +2,14 @@
 //! XML whose counts match the run, with contract failures and harness errors kept apart.
 
 use mfa_harness::contract::report::{CaseStatus, Report};
-use mfa_harness::contract::{CheckConfig, Format, execute, junit, text};
+use mfa_harness::contract::{CheckPlan, Format, execute, render};
 use mfa_harness::reference::faults::{Fault, FaultSet};
 use mfa_harness::target::TargetSpec;
 use std::time::Duration;
 
 async fn report_with(faults: &[Fault], only: &[&str]) -> Report {
-    let config = CheckConfig {
+    let config = CheckPlan {
         target: TargetSpec::Embedded { faults: FaultSet::new(faults) },
-        format: Format::Json,
-        output: None,
         only: only.iter().map(|s| s.to_string()).collect(),
         strict: false,
         timeout: Duration::from_secs(10),
@@ -19,7 +17,7 @@ async fn report_with(faults: &[Fault], only: &[&str]) -> Report {
         schemas: None,
         concurrency: 4,
     };
-    execute(&config).await.expect("the harness runs").0
+    execute(&config).await.expect("the harness runs").report
 }
 
 fn report_schema() -> jsonschema::Validator {
@@ -48,7 +46,9 @@ async fn json_report_with_findings_matches_its_schema() {
 async fn reports_never_contain_a_token_or_seed() {
     let report = report_with(&[Fault::QueryLeaksSeed], &["query."]).await;
     let json = serde_json::to_string(&report).unwrap();
-    let rendered = text::render(&report, false);
+    let mut rendered = Vec::new();
+    render(&report, Format::Text, false, &mut rendered).unwrap();
+    let rendered = String::from_utf8(rendered).unwrap();
     for output in [&json, &rendered] {
         assert!(!output.contains("MII"), "a token reached the report");
         assert!(output.contains("[redacted]"), "the leaked seed is shown redacted");
@@ -64,7 +64,9 @@ async fn junit_counts_failures_and_errors_apart() {
     let errors = report.cases.iter().filter(|c| c.status == CaseStatus::Error).count();
     let failures = report.cases.iter().filter(|c| c.status == CaseStatus::Failed).count();
     assert!(errors >= 1, "bind.success cannot run without a seed: {:?}", report.summary);
-    let xml = junit::render(&report).unwrap();
+    let mut xml = Vec::new();
+    render(&report, Format::Junit, false, &mut xml).unwrap();
+    let xml = String::from_utf8(xml).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
     let count = |attr: &str| suite.attribute(attr).unwrap().parse::<usize>().unwrap();

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 pub struct DeviceState {
     pub serial: Option<String>,
     pub seed: Option<Seed>,
+    /// The seed as create returned it, to look for in every other answer.
+    pub seed_forms: Option<crate::rules::SeedForms>,
     /// The latest time step this harness used with the device.
     pub last_step: Option<u64>,
     /// The codes of the last successful bind, for replay cases.

@@ -1,7 +1,7 @@
 //! The contract case model, read from `scenarios/contract/*.toml` (embedded) and `--scenarios DIR`.
 
 use crate::api::OpKind;
-use crate::{Error, Result};
+use crate::error::{Result, UsageError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -189,12 +189,21 @@ const EMBEDDED: &[(&str, &str)] = &[
 ];
 
 fn parse(name: &str, text: &str) -> Result<Vec<Case>> {
-    let file: CaseFile =
-        toml::from_str(text).map_err(|e| Error::Usage(format!("scenario file {name} is not valid: {e}")))?;
+    let scenario = |item: String, problem: String| UsageError::Scenario {
+        kind: "scenario file",
+        file: name.to_string(),
+        item: Some(item),
+        problem,
+    };
+    let file: CaseFile = toml::from_str(text).map_err(|e| UsageError::Invalid {
+        what: "scenario file",
+        path: name.into(),
+        source: crate::error::Detail(e.to_string()),
+    })?;
     let mut cases = file.cases;
     for case in &mut cases {
         case.source = name.to_string();
-        validate(case).map_err(|e| Error::Usage(format!("scenario file {name}, case '{}': {e}", case.id)))?;
+        validate(case).map_err(|e| scenario(format!("case '{}'", case.id), e))?;
     }
     Ok(cases)
 }
@@ -236,7 +245,7 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Case>> {
         cases.extend(parse(name, text)?);
     }
     if let Some(dir) = dir {
-        for (source, text) in crate::scenario_files(dir)? {
+        for (source, text) in crate::scenarios::files(dir)? {
             for case in parse(&source, &text)? {
                 match cases.iter_mut().find(|c: &&mut Case| c.id == case.id) {
                     Some(existing) => *existing = case,
@@ -248,7 +257,7 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Case>> {
     let mut ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
     ids.sort();
     if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-        return Err(Error::Usage(format!("two contract cases share the id '{}'", w[0])));
+        return Err(UsageError::DuplicateCase { id: w[0].to_string() }.into());
     }
     Ok(cases)
 }

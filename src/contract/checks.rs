@@ -137,9 +137,8 @@ impl StepContext<'_> {
     pub fn universal(&self, exchange: &Exchange) -> Vec<Finding> {
         let mut findings = Vec::new();
         if self.step.op != OpKind::Create {
-            let body = String::from_utf8_lossy(&exchange.body);
             let leaked =
-                self.state.devices.values().filter_map(|d| d.seed.as_ref()).any(|s| body.contains(&s.to_base32()));
+                self.state.devices.values().filter_map(|d| d.seed_forms.as_ref()).any(|s| s.leaked_in(&exchange.body));
             if leaked {
                 let message = "the answer contains the device's TOTP seed; only create may return it".to_string();
                 findings.push(self.finding(exchange, Severity::Must, "seed-leak", message));

@@ -29,8 +29,8 @@ fn details(case: &super::report::CaseResult) -> String {
     text
 }
 
-/// Renders the report as JUnit XML.
-pub fn render(report: &Report) -> Result<String, String> {
+/// Writes the report as JUnit XML.
+pub fn render(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
     let mut suite = TestSuite::new("mfa-harness contract");
     suite.set_time(Duration::from_millis(report.duration_ms));
     suite.add_property(("target", report.target.as_str()));
@@ -70,5 +70,5 @@ pub fn render(report: &Report) -> Result<String, String> {
     let mut junit = quick_junit::Report::new("mfa-harness");
     junit.set_time(Duration::from_millis(report.duration_ms));
     junit.add_test_suite(suite);
-    junit.to_string().map_err(|e| format!("could not write the JUnit report: {e}"))
+    junit.serialize(out).map_err(std::io::Error::other)
 }

@@ -4,39 +4,45 @@
 pub mod build;
 pub mod case;
 pub mod checks;
+pub mod json;
 pub mod junit;
 pub mod report;
 pub mod runner;
 pub mod text;
 
+use crate::error::{InternalError, Interrupted, Result, UsageError};
 use crate::schemas::Schemas;
+use crate::signals::Interrupts;
 use crate::target::{Redactor, Target, TargetSpec};
-use crate::{Error, Outcome, Result};
 use report::Report;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Report formats of `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
     Junit,
 }
 
-/// What `check` runs with.
+/// What `check` runs: the target, the cases, how strictly.
 #[derive(Debug, Clone)]
-pub struct CheckConfig {
+pub struct CheckPlan {
     pub target: TargetSpec,
-    pub format: Format,
-    pub output: Option<PathBuf>,
     pub only: Vec<String>,
     pub strict: bool,
     pub timeout: Duration,
     pub scenarios: Option<PathBuf>,
     pub schemas: Option<PathBuf>,
     pub concurrency: usize,
+}
+
+/// A finished run: the report, every exchange of every case, and every secret seen.
+pub struct CheckRun {
+    pub report: Report,
+    pub runs: Vec<runner::CaseRun>,
+    pub redactor: Redactor,
 }
 
 /// Loads the cases a run selects.
@@ -48,57 +54,67 @@ pub fn select_cases(scenarios: Option<&std::path::Path>, only: &[String]) -> Res
         cases.into_iter().filter(|c| only.iter().any(|p| case::matches(p, &c.id))).collect()
     };
     if selected.is_empty() {
-        return Err(Error::Usage(format!("--only {} matches no contract case", only.join(", "))));
+        return Err(UsageError::NoCaseMatches { patterns: only.to_vec() }.into());
     }
     Ok(selected)
 }
 
+/// The schemas a plan judges with: `--schemas DIR` or the embedded ones.
+pub fn schemas(dir: Option<&std::path::Path>) -> Result<Schemas> {
+    match dir {
+        Some(dir) => Schemas::from_dir(dir).map_err(|e| {
+            UsageError::Invalid {
+                what: "--schemas",
+                path: dir.to_path_buf(),
+                source: crate::error::Detail(e.to_string()),
+            }
+            .into()
+        }),
+        None => Schemas::embedded().map_err(|e| InternalError::Schemas { detail: e.to_string() }.into()),
+    }
+}
+
 /// Opens the target, runs the cases, always closes the target (also on Ctrl-C), and returns
 /// the report with every exchange made and every secret seen (for redaction).
-pub async fn execute(config: &CheckConfig) -> Result<(Report, Vec<runner::CaseRun>, Redactor)> {
-    let cases = select_cases(config.scenarios.as_deref(), &config.only)?;
-    let schemas = match &config.schemas {
-        Some(dir) => Schemas::from_dir(dir).map_err(|e| Error::Usage(e.to_string()))?,
-        None => Schemas::embedded().map_err(|e| Error::Internal(e.to_string()))?,
-    };
-    let target = Target::open(&config.target, config.timeout).await?;
+pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
+    let cases = select_cases(plan.scenarios.as_deref(), &plan.only)?;
+    let schemas = schemas(plan.schemas.as_deref())?;
+    let mut interrupts = Interrupts::listen();
+    let target = Target::open(&plan.target, plan.timeout).await?;
     let label = target.client.base_url().to_string();
     let started = Instant::now();
     let runs = tokio::select! {
-        runs = runner::run_cases(&target, &cases, &schemas, config.strict, config.concurrency) => Some(runs),
-        _ = tokio::signal::ctrl_c() => None,
+        runs = runner::run_cases(&target, &cases, &schemas, plan.strict, plan.concurrency) => Some(runs),
+        _ = interrupts.next() => None,
     };
     let redactor = target.redactor.clone();
     let leftovers = target.close().await;
     let Some(runs) = runs else {
-        return Err(Error::Internal(format!(
-            "interrupted; the users this run created were deleted{}",
-            if leftovers.is_empty() { String::new() } else { format!(" except {}", leftovers.len()) }
-        )));
+        let left = leftovers.into_iter().map(|(id, _)| id).collect();
+        return Err(Interrupted { after: None, summarized: false, forced: false, left }.into());
     };
     let results = runs.iter().map(|r| r.result.clone()).collect();
-    let mut report = Report::new(label, config.strict, started.elapsed().as_millis() as u64, results);
+    let mut report = Report::new(label, plan.strict, started.elapsed().as_millis() as u64, results);
     report.cleanup_failures = leftovers.into_iter().map(|(id, why)| format!("{id}: {why}")).collect();
-    Ok((report, runs, redactor))
+    Ok(CheckRun { report, runs, redactor })
 }
 
-/// `mfa-harness check`.
-pub fn run(config: CheckConfig) -> Result<Outcome> {
-    let (report, _, _) = crate::serve::runtime()?.block_on(execute(&config))?;
-    let rendered = match config.format {
-        Format::Text => text::render(&report, config.output.is_none() && std::io::stdout().is_terminal()),
-        Format::Json => serde_json::to_string_pretty(&report).map_err(|e| Error::Internal(e.to_string()))? + "\n",
-        Format::Junit => junit::render(&report).map_err(Error::Internal)?,
+/// Writes the report in `format` (`colour`: ANSI colours, for the text report on a terminal).
+pub fn render(report: &Report, format: Format, colour: bool, out: &mut impl std::io::Write) -> Result<()> {
+    let written = match format {
+        Format::Text => text::render(report, colour, out),
+        Format::Json => json::render(report, out),
+        Format::Junit => junit::render(report, out),
     };
-    match &config.output {
-        Some(path) => {
-            std::fs::write(path, rendered)
-                .map_err(|e| Error::Usage(format!("could not write the report to {}: {e}", path.display())))?;
-            if config.format != Format::Text {
-                print!("{}", text::render(&report, std::io::stdout().is_terminal()));
-            }
+    written.map_err(|e| crate::error::ReportError::Render { format: format.name(), detail: e.to_string() }.into())
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "JSON",
+            Format::Junit => "JUnit",
         }
-        None => print!("{rendered}"),
     }
-    report.outcome().map_err(Error::Target)
 }

@@ -1,6 +1,7 @@
 //! The result model of a contract run: one [`Report`] that every renderer reads.
 
 use super::case::Severity;
+use crate::error::{Incomplete, Outcome};
 use serde::Serialize;
 
 /// What became of one case.
@@ -135,25 +136,21 @@ impl Report {
         }
     }
 
-    /// The verdict as an outcome, or the reason the run counts as "could not do its job".
-    pub fn outcome(&self) -> std::result::Result<crate::Outcome, String> {
+    /// The verdict as an outcome, or the cases that kept the run from reaching one.
+    pub fn outcome(&self) -> Result<Outcome, Incomplete> {
         if self.summary.failed > 0 {
-            return Ok(crate::Outcome::Failed);
+            return Ok(Outcome::Failed);
         }
-        let blocking: Vec<&str> = self
+        let blocking: Vec<String> = self
             .cases
             .iter()
             .filter(|c| c.status == CaseStatus::Error && (self.strict || c.severity == Severity::Must))
-            .map(|c| c.id.as_str())
+            .map(|c| c.id.clone())
             .collect();
         if !blocking.is_empty() {
-            return Err(format!(
-                "{} case(s) could not be carried out ({}); see the report for the reason",
-                blocking.len(),
-                blocking.join(", ")
-            ));
+            return Err(Incomplete { cases: blocking });
         }
-        Ok(crate::Outcome::Passed)
+        Ok(Outcome::Passed)
     }
 }
 

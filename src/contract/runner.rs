@@ -4,15 +4,15 @@ use super::build::{CaseState, DeviceState, apply_overrides, default_operation};
 use super::case::{Actor, Case, CodeMode, Step};
 use super::checks::{StepContext, request_view, response_view};
 use super::report::{CaseResult, CaseStatus, Finding, status_from};
+use crate::api::OpKind;
 use crate::api::models::CreateMfaDeviceResponse;
-use crate::api::{OpKind, ops};
 use crate::client::Exchange;
-use crate::reference::store::random_hex;
+use crate::rules::{self, SeedForms};
 use crate::schemas::Schemas;
 use crate::target::Target;
 use crate::totp::{self, Seed};
 use futures::StreamExt;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Codes are only sent with at least this much of their step left, so that no answer is
 /// judged against a step that ended in flight.
@@ -68,8 +68,8 @@ pub async fn run_case(target: &Target, case: &Case, schemas: &Schemas, strict: b
     let mut state = CaseState {
         admin: Some(target.admin.clone()),
         domain: target.domain.clone(),
-        unique: format!("mfa-harness-{}", random_hex(4)),
-        bogus_token: format!("MII{}", random_hex(48)),
+        unique: crate::ids::case_device_name(),
+        bogus_token: crate::ids::random_token(),
         ..CaseState::default()
     };
     let actors = case.users();
@@ -105,7 +105,11 @@ pub async fn run_case(target: &Target, case: &Case, schemas: &Schemas, strict: b
         None => run_steps(target, case, schemas, strict, &mut state, started).await,
     };
     if !target.provisions() {
-        reset_devices(target, &state).await;
+        for (actor, device) in &state.devices {
+            if let Some(serial) = &device.serial {
+                target.reset_device(&state.user_id(*actor), serial).await;
+            }
+        }
     }
     for identity in acquired {
         target.release(identity).await;
@@ -134,10 +138,12 @@ async fn run_steps(
                 );
                 return error_run(case, findings, reason, started, exchanges);
             }
-            wait_for_step_margin().await;
-            if step.op == OpKind::Bind && mode == Some(CodeMode::Valid) {
-                let seed = state.devices.get(&step.subject).and_then(|d| d.seed.clone());
-                wait_for_unambiguous_pair(seed.as_ref()).await;
+            let seed = state.devices.get(&step.subject).and_then(|d| d.seed.clone());
+            match seed {
+                Some(seed) if step.op == OpKind::Bind && mode == Some(CodeMode::Valid) => {
+                    rules::wait_for_unambiguous_pair(&seed, STEP_MARGIN).await
+                }
+                _ => rules::wait_for_step_margin(STEP_MARGIN).await,
             }
         }
         let codes = mode.map(|m| state.codes(step.op, m, step.subject, totp::unix_now())).unwrap_or_default();
@@ -234,27 +240,6 @@ fn needs_seed(op: OpKind, mode: CodeMode) -> bool {
         && !matches!(mode, CodeMode::Arbitrary | CodeMode::Replay)
 }
 
-/// Sleeps into the next time step when less than [`STEP_MARGIN`] is left of this one.
-async fn wait_for_step_margin() {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let step = Duration::from_secs(totp::STEP_SECONDS);
-    let into = Duration::from_millis((now.as_millis() % step.as_millis()) as u64);
-    let left = step - into;
-    if left < STEP_MARGIN {
-        tokio::time::sleep(left + Duration::from_millis(50)).await;
-    }
-}
-
-/// Waits, a step at a time, until the valid bind pair of this step reads only one way
-/// ([`totp::pair_is_unambiguous`]; about one step in 100,000 does not).
-async fn wait_for_unambiguous_pair(seed: Option<&Seed>) {
-    let Some(seed) = seed else { return };
-    while !totp::pair_is_unambiguous(seed, totp::step_at(totp::unix_now())) {
-        tokio::time::sleep(Duration::from_secs(totp::seconds_left_in_step(totp::unix_now()))).await;
-        wait_for_step_margin().await;
-    }
-}
-
 /// Exact answer counts of a parallel step.
 fn count_findings(ctx: &StepContext<'_>, answered: &[Exchange]) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -299,9 +284,10 @@ fn remember(state: &mut CaseState, target: &Target, step: &Step, codes: &super::
             let device = created.virtual_mfa_device;
             target.redactor.add(&device.base32_string_seed);
             let seed = Seed::parse(&device.base32_string_seed).ok();
+            let seed_forms = seed.as_ref().map(|s| SeedForms::of(&device.base32_string_seed, s));
             state.devices.insert(
                 step.subject,
-                DeviceState { serial: Some(device.serial_number), seed, ..DeviceState::default() },
+                DeviceState { serial: Some(device.serial_number), seed, seed_forms, ..DeviceState::default() },
             );
         }
         OpKind::Bind | OpKind::Unbind | OpKind::Token => {
@@ -315,29 +301,5 @@ fn remember(state: &mut CaseState, target: &Target, step: &Step, codes: &super::
             }
         }
         _ => {}
-    }
-}
-
-/// Pool identities are reused: take their devices and login protection back to nothing.
-async fn reset_devices(target: &Target, state: &CaseState) {
-    let admin = Some(target.admin.token.expose());
-    for (actor, device) in &state.devices {
-        let Some(serial) = &device.serial else { continue };
-        let user_id = state.user_id(*actor);
-        let steps = [
-            ops::modify_login_protect(admin, &user_id, false, "vmfa"),
-            ops::unbind_device(
-                admin,
-                &crate::api::models::UnbindMfaDevice {
-                    user_id: user_id.clone(),
-                    authentication_code: "000000".into(),
-                    serial_number: serial.clone(),
-                },
-            ),
-            ops::delete_device(admin, &user_id, serial),
-        ];
-        for op in steps {
-            let _ = target.client.send(&op).await;
-        }
     }
 }

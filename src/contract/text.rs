@@ -2,6 +2,7 @@
 //! a terminal.
 
 use super::report::{CaseStatus, Finding, Report};
+use crate::error::Outcome;
 use std::fmt::Write;
 
 struct Palette {
@@ -50,8 +51,12 @@ fn write_finding(out: &mut String, f: &Finding) {
     }
 }
 
-/// Renders the report; `colour` adds ANSI colours.
-pub fn render(report: &Report, colour: bool) -> String {
+/// Writes the report; `colour` adds ANSI colours.
+pub fn render(report: &Report, colour: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    out.write_all(text(report, colour).as_bytes())
+}
+
+fn text(report: &Report, colour: bool) -> String {
     let p = Palette { on: colour };
     let mut out = String::new();
     let _ = writeln!(
@@ -101,12 +106,12 @@ pub fn render(report: &Report, colour: bool) -> String {
         let _ = writeln!(out, "{}", p.paint("33", &format!("cleanup: could not delete user {leftover}")));
     }
     let verdict = match report.outcome() {
-        Ok(crate::Outcome::Passed) if s.warned > 0 => {
+        Ok(Outcome::Passed) if s.warned > 0 => {
             p.paint("33", "PASSED with should-level warnings (--strict fails on them)")
         }
-        Ok(crate::Outcome::Passed) => p.paint("32;1", "PASSED"),
-        Ok(crate::Outcome::Failed) => p.paint("31;1", "FAILED: the target violates the contract"),
-        Err(reason) => p.paint("35;1", &format!("INCOMPLETE: {reason}")),
+        Ok(Outcome::Passed) => p.paint("32;1", "PASSED"),
+        Ok(Outcome::Failed) => p.paint("31;1", "FAILED: the target violates the contract"),
+        Err(incomplete) => p.paint("35;1", &format!("INCOMPLETE: {incomplete}")),
     };
     let _ = writeln!(out, "{verdict}");
     out

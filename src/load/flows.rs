@@ -1,56 +1,11 @@
 //! Named load flows, read from `scenarios/load/*.toml` (embedded) and `--scenarios DIR`.
 
-use crate::{Error, Result};
+use super::step::Step;
+use super::thresholds::Threshold;
+use crate::error::{Detail, Result, UsageError};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
-
-/// One step of a flow: a documented call with its expected status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Step {
-    /// The user creates its device (201).
-    Create,
-    /// The user binds it with the codes of steps t−1 and t (204).
-    Bind,
-    /// The user queries its device (200, the serial create returned).
-    Query,
-    /// The administrator unbinds it; its code is not verified (204).
-    Unbind,
-    /// The administrator deletes it (204).
-    Delete,
-    /// The administrator lists every device (200).
-    List,
-}
-
-impl Step {
-    pub fn name(self) -> &'static str {
-        match self {
-            Step::Create => "create",
-            Step::Bind => "bind",
-            Step::Query => "query",
-            Step::Unbind => "unbind",
-            Step::Delete => "delete",
-            Step::List => "list",
-        }
-    }
-
-    /// The documented call the step makes.
-    pub fn op_kind(self) -> crate::api::OpKind {
-        use crate::api::OpKind;
-        match self {
-            Step::Create => OpKind::Create,
-            Step::Bind => OpKind::Bind,
-            Step::Query => OpKind::Query,
-            Step::Unbind => OpKind::Unbind,
-            Step::Delete => OpKind::Delete,
-            Step::List => OpKind::List,
-        }
-    }
-
-    /// Every step, in declaration order (so `step as usize` indexes it).
-    pub const ALL: [Step; 6] = [Step::Create, Step::Bind, Step::Query, Step::Unbind, Step::Delete, Step::List];
-}
 
 /// A goose scenario of a flow.
 #[derive(Debug, Clone, Deserialize)]
@@ -93,9 +48,12 @@ pub struct Flow {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// Default thresholds, in the `--threshold` grammar.
-    #[serde(default)]
-    pub thresholds: Vec<String>,
+    /// Default thresholds, in the `--threshold` grammar (parsed by the loader into `thresholds`).
+    #[serde(default, rename = "thresholds")]
+    threshold_texts: Vec<String>,
+    /// The default thresholds.
+    #[serde(skip)]
+    pub thresholds: Vec<Threshold>,
     #[serde(rename = "scenario")]
     pub scenarios: Vec<FlowScenario>,
 }
@@ -121,27 +79,35 @@ const EMBEDDED: &[(&str, &str)] = &[
 ];
 
 fn parse(source: &str, text: &str) -> Result<Flow> {
-    let flow: Flow = toml::from_str(text).map_err(|e| Error::Usage(format!("load flow {source} is not valid: {e}")))?;
+    let mut flow: Flow = toml::from_str(text).map_err(|e| UsageError::Invalid {
+        what: "load flow",
+        path: source.into(),
+        source: Detail(e.to_string()),
+    })?;
+    let invalid = |item: Option<String>, problem: String| UsageError::Scenario {
+        kind: "load flow",
+        file: source.to_string(),
+        item,
+        problem,
+    };
     if flow.scenarios.is_empty() || flow.scenarios.iter().any(|s| s.steps.is_empty() || s.weight == 0) {
-        return Err(Error::Usage(format!("load flow {source}: every [[scenario]] needs steps and a weight ≥ 1")));
+        return Err(invalid(None, "every [[scenario]] needs steps and a weight ≥ 1".into()).into());
     }
     for s in &flow.scenarios {
         for (i, step) in s.setup.iter().chain(&s.steps).enumerate() {
             let before: Vec<Step> = s.setup.iter().chain(&s.steps).take(i).copied().collect();
-            if matches!(step, Step::Bind | Step::Query | Step::Unbind | Step::Delete) && !before.contains(&Step::Create)
-            {
-                return Err(Error::Usage(format!(
-                    "load flow {source}, scenario {}: step '{}' needs a 'create' before it",
-                    s.name,
-                    step.name()
-                )));
+            if step.needs_device() && !before.contains(&Step::Create) {
+                let problem = format!("step '{}' needs a 'create' before it", step.name());
+                return Err(invalid(Some(format!("scenario {}", s.name)), problem).into());
             }
         }
     }
-    for t in &flow.thresholds {
-        super::thresholds::Threshold::parse(t)
-            .and_then(|t| t.check_steps(&flow.name, &flow.measured_steps()))
-            .map_err(|e| Error::Usage(format!("load flow {source}: {e}")))?;
+    let measured = flow.measured_steps();
+    for text in &flow.threshold_texts {
+        let threshold = Threshold::parse(text)
+            .and_then(|t| t.check_steps(&flow.name, &measured).map(|()| t))
+            .map_err(|e| invalid(None, crate::error::chain(&e)))?;
+        flow.thresholds.push(threshold);
     }
     Ok(flow)
 }
@@ -153,7 +119,7 @@ pub fn load_all(dir: Option<&Path>) -> Result<Vec<Flow>> {
         flows.push(parse(name, text)?);
     }
     if let Some(dir) = dir {
-        for (source, text) in crate::scenario_files(dir)? {
+        for (source, text) in crate::scenarios::files(dir)? {
             let flow = parse(&source, &text)?;
             flows.retain(|f: &Flow| f.name != flow.name);
             flows.push(flow);
@@ -169,7 +135,7 @@ pub fn find(name: &str, dir: Option<&Path>) -> Result<Flow> {
     flows
         .into_iter()
         .find(|f| f.name == name)
-        .ok_or_else(|| Error::Usage(format!("there is no load flow '{name}'; the flows are: {}", names.join(", "))))
+        .ok_or_else(|| UsageError::UnknownFlow { name: name.to_string(), known: names }.into())
 }
 
 #[cfg(test)]
@@ -194,6 +160,6 @@ mod tests {
         let err =
             parse("x.toml", "name='x'\nthresholds=['p99 lower than 3']\n[[scenario]]\nname='s'\nsteps=['list']\n")
                 .unwrap_err();
-        assert!(matches!(err, Error::Usage(_)));
+        assert!(matches!(err, crate::Error::Usage(UsageError::Scenario { .. })), "{err}");
     }
 }

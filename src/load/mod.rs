@@ -1,31 +1,40 @@
 //! `mfa-harness load`: full flows under load with goose, every answer checked against the
 //! contract, thresholds, and a summary in text and JSON.
+//!
+//! goose schedules the users; each user sends its measured requests over its own transport
+//! ([`transport`]: its own keep-alive connection, or goose's client) and records them in our
+//! own [`recorder`], whose figures every report shows.
 
 pub mod exchange;
 pub mod flows;
 pub mod progress;
 pub mod recorder;
 pub mod session;
+pub mod state;
+pub mod step;
 pub mod summary;
 pub mod thresholds;
+pub mod transport;
 pub mod wire;
 
+use crate::error::{InternalError, Interrupted, Result, UsageError};
 use crate::schemas::Schemas;
+use crate::signals::Interrupts;
 use crate::target::{Target, TargetSpec};
-use crate::{Error, Outcome, Result};
 use futures::StreamExt;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
-use session::LoadContext;
+use state::LoadContext;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use summary::{LoadSummary, ThresholdResult};
+use summary::{LoadSummary, RunFacts};
 use thresholds::Threshold;
 
-/// What `load` runs with.
+/// What `load` runs.
 #[derive(Debug, Clone)]
-pub struct LoadConfig {
+pub struct LoadPlan {
     pub target: TargetSpec,
     pub flow: String,
     pub users: usize,
@@ -34,12 +43,11 @@ pub struct LoadConfig {
     pub run_time: Duration,
     /// Constant arrival rate in flows per second (goose throttling).
     pub rate: Option<f64>,
-    pub thresholds: Vec<String>,
+    /// The command line's thresholds (the flow's own are added).
+    pub thresholds: Vec<Threshold>,
     /// goose reports: .html, .json or .md by extension.
     pub report_files: Vec<PathBuf>,
     pub baseline_file: Option<PathBuf>,
-    /// The summary as JSON (schemas/reports/load-summary.schema.json).
-    pub json_file: Option<PathBuf>,
     pub scenarios: Option<PathBuf>,
     pub timeout: Duration,
     /// Least time left in the TOTP step for a bind to be sent (default: 2 s, 300 ms for the
@@ -50,7 +58,7 @@ pub struct LoadConfig {
 }
 
 /// What sends the measured requests of a load test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoadClient {
     /// One HTTP/1.1 keep-alive connection per goose user, on hyper's connection API (what wrk
     /// does); plain-HTTP targets only, an `https://` target falls back to `goose`.
@@ -64,114 +72,159 @@ pub const REMOTE_TOTP_MARGIN: Duration = Duration::from_secs(2);
 /// The same against the embedded server: one clock, answers in microseconds.
 pub const EMBEDDED_TOTP_MARGIN: Duration = Duration::from_millis(300);
 
-/// Runs the load test and returns its summary (thresholds evaluated).
-pub async fn execute(config: &LoadConfig) -> Result<LoadSummary> {
-    let flow = flows::find(&config.flow, config.scenarios.as_deref())?;
-    let mut thresholds = Vec::new();
-    for text in flow.thresholds.iter().chain(&config.thresholds) {
-        let threshold = Threshold::parse(text)?;
-        threshold.check_steps(&flow.name, &flow.measured_steps())?;
-        thresholds.push(threshold);
+/// How an attack ended.
+enum Stop {
+    /// It ran to its end (or goose stopped it after a first Ctrl-C).
+    Ran(Result<()>),
+    /// A Ctrl-C came before goose had started: nothing to summarize.
+    Abandoned,
+    /// A second Ctrl-C: waiting for goose was skipped.
+    Forced,
+}
+
+/// Runs the load test and returns its summary (thresholds evaluated). Ctrl-C: the first stops
+/// goose gracefully (before goose has started, it abandons the run), a second skips the wait;
+/// either way every user the run created is deleted before this returns.
+pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Result<LoadSummary> {
+    let flow = flows::find(&plan.flow, plan.scenarios.as_deref())?;
+    let measured = flow.measured_steps();
+    let mut thresholds = flow.thresholds.clone();
+    for threshold in &plan.thresholds {
+        threshold.check_steps(&flow.name, &measured)?;
+        thresholds.push(threshold.clone());
     }
-    check_options(config)?;
-    let schemas = Schemas::embedded().map_err(|e| Error::Internal(e.to_string()))?;
-    let target = Target::open(&config.target, config.timeout).await?;
-    if target.capacity().is_some_and(|c| c < config.users) {
-        let c = target.capacity().unwrap_or(0);
+    check_options(plan)?;
+    let schemas = Schemas::embedded().map_err(|e| InternalError::Schemas { detail: e.to_string() })?;
+    let mut interrupts = Interrupts::listen();
+    let target = Target::open(&plan.target, plan.timeout).await?;
+    if let Some(capacity) = target.capacity().filter(|c| *c < plan.users) {
         target.close().await;
-        return Err(Error::Usage(format!("--users {} needs as many identities; the pool file has {c}", config.users)));
+        let problem = format!("--users {} needs as many identities; the pool file has {capacity}", plan.users);
+        return Err(UsageError::Pool { problem }.into());
     }
-    let result = tokio::select! {
-        r = attack(config, &flow, &target, schemas, &thresholds) => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
+    let ctx = Arc::new(LoadContext {
+        identities: Mutex::new(Vec::new()),
+        admin_token: target.admin.token.expose().to_string(),
+        client: target.client.clone(),
+        schemas,
+        recorder: recorder::Recorder::new(plan.rate.map(|rate| Duration::from_secs_f64(plan.users as f64 / rate))),
+        device_prefix: crate::ids::load_device_prefix(),
+        step_margin: plan.totp_margin.unwrap_or(match plan.target {
+            TargetSpec::Embedded { .. } => EMBEDDED_TOTP_MARGIN,
+            _ => REMOTE_TOTP_MARGIN,
+        }),
+        endpoint: match plan.client {
+            LoadClient::Connection => {
+                url::Url::parse(target.client.base_url()).ok().and_then(|base| wire::Endpoint::of(&base, plan.timeout))
+            }
+            LoadClient::Goose => None,
+        },
+    });
+    let started = AtomicBool::new(false);
+    let stop = {
+        let attack = attack(plan, &flow, &target, &ctx, &started, on_tick);
+        tokio::pin!(attack);
+        tokio::select! {
+            ran = &mut attack => Stop::Ran(ran),
+            () = interrupts.next() => {
+                if started.load(Ordering::SeqCst) {
+                    // goose clears its killswitch when its run starts, so it is set until goose stops.
+                    loop {
+                        goose::trigger_killswitch("SIGINT received");
+                        tokio::select! {
+                            ran = &mut attack => break Stop::Ran(ran),
+                            () = interrupts.next() => break Stop::Forced,
+                            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        }
+                    }
+                } else {
+                    Stop::Abandoned
+                }
+            }
+        }
     };
-    let leftovers = target.close().await;
-    let mut summary =
-        result.ok_or_else(|| Error::Internal("interrupted; the users this run created were deleted".into()))??;
-    for (id, why) in leftovers {
-        summary.errors.push(summary::ErrorCount {
-            step: "cleanup".into(),
-            reason: format!("user {id} not deleted: {why}"),
-            count: 1,
-        });
-    }
-    Ok(summary)
+    let left_behind = target.close().await;
+    drop(interrupts);
+    let forced_stop = match stop {
+        Stop::Ran(Err(e)) => return Err(e),
+        Stop::Abandoned => {
+            let left = left_behind.into_iter().map(|(id, _)| id).collect();
+            return Err(Interrupted { after: None, summarized: false, forced: false, left }.into());
+        }
+        Stop::Ran(Ok(())) => false,
+        Stop::Forced => true,
+    };
+    let facts = RunFacts {
+        flow: &flow.name,
+        target: ctx.client.base_url(),
+        users: plan.users,
+        client: if ctx.endpoint.is_some() { "connection" } else { "goose" },
+        // goose stops the attack gracefully when its killswitch is set (by our first Ctrl-C).
+        interrupted: forced_stop || goose::is_killswitch_triggered(),
+        forced_stop,
+        left_behind,
+    };
+    Ok(LoadSummary::build(&ctx.recorder.measured(), facts, &thresholds))
 }
 
 /// Checks what can be checked before any user is made.
-fn check_options(config: &LoadConfig) -> Result<()> {
+fn check_options(config: &LoadPlan) -> Result<()> {
     for file in &config.report_files {
         let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(extension, "html" | "htm" | "json" | "md") {
-            return Err(Error::Usage(format!(
-                "--report-file {}: the extension says which goose report to write: .html, .json or .md",
-                file.display()
-            )));
+            let problem =
+                format!("{}: the extension says which goose report to write: .html, .json or .md", file.display());
+            return Err(UsageError::Flag { flag: "--report-file", problem }.into());
         }
     }
     if let Some(file) = &config.baseline_file
         && let Err(e) = std::fs::metadata(file)
     {
-        return Err(Error::Usage(format!(
-            "--baseline-file {}: {e}; give the goose JSON report of an earlier run (--report-file x.json)",
-            file.display()
-        )));
+        let problem =
+            format!("{}: {e}; give the goose JSON report of an earlier run (--report-file x.json)", file.display());
+        return Err(UsageError::Flag { flag: "--baseline-file", problem }.into());
     }
     if config.users == 0 {
-        return Err(Error::Usage("--users must be at least 1".into()));
+        return Err(UsageError::Flag { flag: "--users", problem: "must be at least 1".into() }.into());
     }
     for (flag, value) in [("--rate", config.rate), ("--increase-rate", config.increase_rate)] {
         if value.is_some_and(|v| !(v.is_finite() && v > 0.0)) {
-            return Err(Error::Usage(format!("{flag} must be a number above 0, e.g. {flag} 50")));
+            return Err(UsageError::Flag { flag, problem: format!("must be a number above 0, e.g. {flag} 50") }.into());
         }
     }
     if config.totp_margin.is_some_and(|m| m > Duration::from_secs(20)) {
-        return Err(Error::Usage("--totp-margin must be at most 20s of the 30-s TOTP step".into()));
+        let problem = "must be at most 20s of the 30-s TOTP step".into();
+        return Err(UsageError::Flag { flag: "--totp-margin", problem }.into());
     }
     if config.run_time < Duration::from_secs(1) {
-        return Err(Error::Usage("--run-time must be at least 1s".into()));
+        return Err(UsageError::Flag { flag: "--run-time", problem: "must be at least 1s".into() }.into());
     }
     Ok(())
 }
 
+/// Provisions every user's identity, then lets goose run the flow.
 async fn attack(
-    config: &LoadConfig,
+    plan: &LoadPlan,
     flow: &flows::Flow,
     target: &Target,
-    schemas: Schemas,
-    thresholds: &[Threshold],
-) -> Result<LoadSummary> {
-    let identities: Vec<_> = futures::stream::iter(0..config.users)
+    ctx: &Arc<LoadContext>,
+    started: &AtomicBool,
+    on_tick: Option<progress::OnTick>,
+) -> Result<()> {
+    let identities: Vec<_> = futures::stream::iter(0..plan.users)
         .map(|_| target.acquire())
         .buffer_unordered(16)
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .collect::<Result<_>>()?;
-    let ctx = Arc::new(LoadContext {
-        identities: Mutex::new(identities),
-        admin_token: target.admin.token.expose().to_string(),
-        client: target.client.clone(),
-        schemas,
-        recorder: recorder::Recorder::new(config.rate.map(|rate| Duration::from_secs_f64(config.users as f64 / rate))),
-        device_prefix: format!("mfa-harness-load-{}", crate::reference::store::random_hex(3)),
-        step_margin: config.totp_margin.unwrap_or(match config.target {
-            TargetSpec::Embedded { .. } => EMBEDDED_TOTP_MARGIN,
-            _ => REMOTE_TOTP_MARGIN,
-        }),
-        endpoint: match config.client {
-            LoadClient::Connection => url::Url::parse(target.client.base_url())
-                .ok()
-                .and_then(|base| wire::Endpoint::of(&base, config.timeout)),
-            LoadClient::Goose => None,
-        },
-    });
+    *ctx.identities.lock().unwrap_or_else(|e| e.into_inner()) = identities;
     // One client shared by every user (its pool holds one connection per request in flight);
     // no gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
-    let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(config.timeout).gzip(false);
-    let mut goose = GooseAttack::initialize_with_config(goose_configuration(config, flow, target.client.base_url()))
+    let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(plan.timeout).gzip(false);
+    let mut goose = GooseAttack::initialize_with_config(goose_configuration(plan, flow, target.client.base_url()))
         .and_then(|g| g.set_client_builder_without_cookies(client))
-        .map_err(|e| Error::Internal(format!("could not set up goose: {}", goose_error(&e))))?;
+        .map_err(|e| InternalError::Load { what: "could not set up goose", detail: goose_error(&e) })?;
     for scenario in &flow.scenarios {
         let shared = Arc::new(scenario.clone());
         let start = Transaction::new(session::on_start(ctx.clone(), shared.clone())).set_name("start").set_on_start();
@@ -179,36 +232,23 @@ async fn attack(
             Transaction::new(session::iteration(ctx.clone(), shared)).set_name(&format!("flow:{}", scenario.name));
         let goose_scenario = Scenario::new(&scenario.name)
             .set_weight(scenario.weight)
-            .map_err(|e| Error::Usage(format!("scenario {}: {e}", scenario.name)))?
+            .map_err(|e| UsageError::Scenario {
+                kind: "load flow",
+                file: flow.name.clone(),
+                item: Some(format!("scenario {}", scenario.name)),
+                problem: e.to_string(),
+            })?
             .register_transaction(start)
             .register_transaction(run);
         goose = goose.register_scenario(goose_scenario);
     }
-    let progress = progress::ProgressLine::of(ctx.clone());
-    let executed = goose.execute().await;
-    drop(progress);
-    executed.map_err(|e| match e {
-        GooseError::InvalidOption { .. } => Error::Usage(goose_error(&e)),
-        _ => Error::Internal(format!("the load test failed to run: {}", goose_error(&e))),
+    let _ticker = on_tick.map(|on_tick| progress::Ticker::start(ctx.clone(), on_tick));
+    started.store(true, Ordering::SeqCst);
+    goose.execute().await.map_err(|e| match e {
+        GooseError::InvalidOption { option, value, detail } => UsageError::Goose { option, value, detail }.into(),
+        _ => crate::Error::from(InternalError::Load { what: "the load test failed to run", detail: goose_error(&e) }),
     })?;
-    let mut summary = ctx.recorder.summarize(&flow.name, target.client.base_url(), config.users);
-    summary.client = if ctx.endpoint.is_some() { "connection" } else { "goose" }.into();
-    // goose's own Ctrl-C handler stops the attack gracefully and trips its killswitch.
-    summary.interrupted = goose::is_killswitch_triggered();
-    summary.thresholds = thresholds
-        .iter()
-        .map(|t| {
-            let measured = t.measure(&summary);
-            ThresholdResult {
-                threshold: t.text.clone(),
-                measured,
-                unit: t.unit().to_string(),
-                passed: measured.is_some_and(|m| t.holds(m)),
-            }
-        })
-        .collect();
-    summary.passed = summary.failed_requests == 0 && summary.thresholds.iter().all(|t| t.passed);
-    Ok(summary)
+    Ok(())
 }
 
 /// A goose error with the detail its `Display` leaves out.
@@ -222,7 +262,7 @@ fn goose_error(e: &GooseError) -> String {
 
 /// goose's configuration: only the target as host, no controller or dashboard listening, no
 /// output of its own unless reports are asked for.
-fn goose_configuration(config: &LoadConfig, flow: &flows::Flow, host: &str) -> GooseConfiguration {
+fn goose_configuration(config: &LoadPlan, flow: &flows::Flow, host: &str) -> GooseConfiguration {
     let mut g = GooseConfiguration::default();
     g.host = Some(host.to_string());
     g.users = Some(config.users);
@@ -253,25 +293,4 @@ fn goose_configuration(config: &LoadConfig, flow: &flows::Flow, host: &str) -> G
     g.report_file = config.report_files.iter().map(|p| p.display().to_string()).collect();
     g.baseline_file = config.baseline_file.as_ref().map(|p| p.display().to_string());
     g
-}
-
-/// `mfa-harness load`.
-pub fn run(config: LoadConfig) -> Result<Outcome> {
-    let summary = crate::serve::runtime()?.block_on(execute(&config))?;
-    print!("{}", summary::render(&summary));
-    if let Some(path) = &config.json_file {
-        std::fs::write(path, summary::to_json(&summary))
-            .map_err(|e| Error::Usage(format!("could not write {}: {e}", path.display())))?;
-    }
-    if summary.interrupted {
-        return Err(Error::Internal(format!(
-            "interrupted by Ctrl-C after {:.1} s; the summary covers what ran, and the users this run created \
-             were deleted",
-            summary.duration_s
-        )));
-    }
-    if summary.flows_completed == 0 && summary.requests == 0 {
-        return Err(Error::Target("no request was made; is the target healthy and --run-time long enough?".into()));
-    }
-    Ok(if summary.passed { Outcome::Passed } else { Outcome::Failed })
 }

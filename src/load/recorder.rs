@@ -1,8 +1,7 @@
 //! What a load run measures while it runs: per-step latency histograms (HDR, microseconds),
 //! failures by reason, flows, and live counters for the progress line.
 
-use super::flows::Step;
-use super::summary::{ErrorCount, Latency, LoadSummary, StepSummary};
+use super::step::Step;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -42,7 +41,8 @@ struct StepData {
     failures: u64,
 }
 
-fn histogram() -> Histogram<u64> {
+/// An empty latency histogram (microseconds, 1 µs to 60 s, 3 significant digits).
+pub fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static bounds are valid")
 }
 
@@ -147,60 +147,62 @@ impl Recorder {
         let last = self.last_ns.load(Ordering::Relaxed);
         Duration::from_nanos(last.saturating_sub(first.min(last)))
     }
-
-    /// The summary of everything recorded, rates over the measured span.
-    pub fn summarize(&self, flow: &str, target: &str, users: usize) -> LoadSummary {
-        let elapsed = self.measured_span();
-        let seconds = elapsed.as_secs_f64().max(1e-3);
-        let mut all = histogram();
-        let mut steps = Vec::new();
-        for (step, data) in Step::ALL.iter().zip(&self.steps) {
-            let data = data.lock().unwrap_or_else(|e| e.into_inner());
-            if data.count == 0 {
-                continue;
-            }
-            all.add(&data.histogram).ok();
-            steps.push(StepSummary {
-                name: step.name().into(),
-                count: data.count,
-                failures: data.failures,
-                requests_per_second: data.count as f64 / seconds,
-                latency: Latency::of(&data.histogram),
-            });
-        }
-        let requests: u64 = steps.iter().map(|s| s.count).sum();
-        let failed_requests: u64 = steps.iter().map(|s| s.failures).sum();
+    /// Everything recorded so far.
+    pub fn measured(&self) -> Measured {
+        let steps = Step::ALL
+            .iter()
+            .zip(&self.steps)
+            .filter_map(|(step, data)| {
+                let data = data.lock().unwrap_or_else(|e| e.into_inner());
+                (data.count > 0).then(|| StepMeasured {
+                    step: *step,
+                    histogram: data.histogram.clone(),
+                    count: data.count,
+                    failures: data.failures,
+                })
+            })
+            .collect();
         let errors = self
             .errors
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .map(|((step, reason), count)| ErrorCount { step: step.clone(), reason: reason.clone(), count: *count })
+            .map(|((step, reason), count)| (step.clone(), reason.clone(), *count))
             .collect();
-        let completed = self.flows_completed();
-        LoadSummary {
-            tool: "mfa-harness".into(),
-            flow: flow.into(),
-            target: target.into(),
-            client: "connection".into(),
-            users,
-            duration_s: elapsed.as_secs_f64(),
-            flows_completed: completed,
-            flows_failed: self.flows_failed.load(Ordering::Relaxed),
-            flows_per_second: completed as f64 / seconds,
-            requests,
-            failed_requests,
-            requests_per_second: requests as f64 / seconds,
-            totp_window_retries: self.totp_window.load(Ordering::Relaxed),
-            co_expected_interval_ms: self.expected_interval_us.map(|us| us as f64 / 1000.0),
-            all: Latency::of(&all),
+        Measured {
+            span: self.measured_span(),
             steps,
             errors,
-            thresholds: Vec::new(),
-            interrupted: false,
-            passed: true,
+            flows_completed: self.flows_completed(),
+            flows_failed: self.flows_failed.load(Ordering::Relaxed),
+            totp_window: self.totp_window.load(Ordering::Relaxed),
+            expected_interval_us: self.expected_interval_us,
         }
     }
+}
+
+/// One step's measurements.
+#[derive(Debug, Clone)]
+pub struct StepMeasured {
+    pub step: Step,
+    pub histogram: Histogram<u64>,
+    pub count: u64,
+    pub failures: u64,
+}
+
+/// A copy of what a [`Recorder`] holds, for the summary.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// From the first request sent to the last answer received.
+    pub span: Duration,
+    /// The steps that were measured, in [`Step::ALL`] order.
+    pub steps: Vec<StepMeasured>,
+    /// (step, reason, count), sorted.
+    pub errors: Vec<(String, String, u64)>,
+    pub flows_completed: u64,
+    pub flows_failed: u64,
+    pub totp_window: u64,
+    pub expected_interval_us: Option<u64>,
 }
 
 #[cfg(test)]
@@ -212,12 +214,12 @@ mod tests {
         let recorder = Recorder::new(Some(Duration::from_millis(10)));
         recorder.request(Step::Query, Duration::from_millis(1), None);
         recorder.request(Step::Query, Duration::from_millis(100), Some("status 500 (expected 200)"));
-        let summary = recorder.summarize("query-only", "http://127.0.0.1:1", 1);
-        let query = &summary.steps[0];
-        assert_eq!((query.count, query.failures, summary.requests, summary.failed_requests), (2, 1, 2, 1));
-        assert!(query.latency.p50_ms > 10.0, "the stalled schedule is back-filled: {:?}", query.latency);
-        assert_eq!(summary.co_expected_interval_ms, Some(10.0));
-        assert_eq!(summary.errors[0].count, 1);
+        let measured = recorder.measured();
+        let query = &measured.steps[0];
+        assert_eq!((query.step, query.count, query.failures), (Step::Query, 2, 1));
+        assert!(query.histogram.value_at_quantile(0.5) > 10_000, "the stalled schedule is back-filled");
+        assert_eq!(measured.expected_interval_us, Some(10_000));
+        assert_eq!(measured.errors, vec![("query".into(), "status 500 (expected 200)".into(), 1)]);
         assert_eq!(recorder.progress().failed_requests, 1);
     }
 
@@ -226,9 +228,9 @@ mod tests {
         let recorder = Recorder::default();
         recorder.request(Step::Bind, Duration::from_millis(1), None);
         recorder.request(Step::Bind, Duration::from_millis(100), None);
-        let summary = recorder.summarize("create-bind-query", "t", 1);
-        assert!(summary.steps[0].latency.p50_ms < 2.0);
-        assert_eq!(summary.co_expected_interval_ms, None);
+        let measured = recorder.measured();
+        assert!(measured.steps[0].histogram.value_at_quantile(0.5) < 2_000);
+        assert_eq!(measured.expected_interval_us, None);
     }
 
     #[test]
@@ -237,9 +239,9 @@ mod tests {
         for i in 0..(MAX_REASONS + 10) {
             recorder.request(Step::Query, Duration::from_millis(1), Some(&format!("value {i} is wrong")));
         }
-        let summary = recorder.summarize("query-only", "t", 1);
-        assert_eq!(summary.errors.len(), MAX_REASONS + 1);
-        let other = summary.errors.iter().find(|e| e.reason == OTHER_REASONS).unwrap();
-        assert_eq!(other.count, 10);
+        let errors = recorder.measured().errors;
+        assert_eq!(errors.len(), MAX_REASONS + 1);
+        let other = errors.iter().find(|e| e.1 == OTHER_REASONS).unwrap();
+        assert_eq!(other.2, 10);
     }
 }

@@ -1,6 +1,9 @@
 //! The summary of a load run: one model, rendered as text (stdout) and JSON
 //! (`schemas/reports/load-summary.schema.json`).
 
+use super::recorder::Measured;
+use super::thresholds::{Metric, Threshold};
+use crate::error::{Interrupted, Outcome, Result, TargetError};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -16,7 +19,7 @@ pub struct Latency {
 }
 
 impl Latency {
-    pub(super) fn of(h: &Histogram<u64>) -> Latency {
+    pub fn of(h: &Histogram<u64>) -> Latency {
         if h.is_empty() {
             return Latency::default();
         }
@@ -88,6 +91,143 @@ pub struct LoadSummary {
     /// Stopped by Ctrl-C before `--run-time` was over.
     pub interrupted: bool,
     pub passed: bool,
+    /// A second Ctrl-C skipped waiting for goose to stop (cleanup still ran).
+    #[serde(skip)]
+    pub forced_stop: bool,
+    /// Users this run created and could not delete.
+    #[serde(skip)]
+    pub left_behind: Vec<String>,
+}
+
+/// What a summary says besides what the recorder measured.
+#[derive(Debug, Clone)]
+pub struct RunFacts<'a> {
+    pub flow: &'a str,
+    pub target: &'a str,
+    pub users: usize,
+    /// `connection` or `goose`.
+    pub client: &'static str,
+    pub interrupted: bool,
+    pub forced_stop: bool,
+    /// Users that could not be deleted, with the reason.
+    pub left_behind: Vec<(String, String)>,
+}
+
+impl LoadSummary {
+    /// The summary of a run: rates over the measured span, thresholds evaluated, the verdict.
+    pub fn build(m: &Measured, facts: RunFacts<'_>, thresholds: &[Threshold]) -> LoadSummary {
+        let seconds = m.span.as_secs_f64().max(1e-3);
+        let mut all = super::recorder::histogram();
+        let steps: Vec<StepSummary> = m
+            .steps
+            .iter()
+            .map(|s| {
+                all.add(&s.histogram).ok();
+                StepSummary {
+                    name: s.step.name().into(),
+                    count: s.count,
+                    failures: s.failures,
+                    requests_per_second: s.count as f64 / seconds,
+                    latency: Latency::of(&s.histogram),
+                }
+            })
+            .collect();
+        let requests: u64 = steps.iter().map(|s| s.count).sum();
+        let failed_requests: u64 = steps.iter().map(|s| s.failures).sum();
+        let mut errors: Vec<ErrorCount> = m
+            .errors
+            .iter()
+            .map(|(step, reason, count)| ErrorCount { step: step.clone(), reason: reason.clone(), count: *count })
+            .collect();
+        errors.extend(facts.left_behind.iter().map(|(id, why)| ErrorCount {
+            step: "cleanup".into(),
+            reason: format!("user {id} not deleted: {why}"),
+            count: 1,
+        }));
+        let mut summary = LoadSummary {
+            tool: "mfa-harness".into(),
+            flow: facts.flow.into(),
+            target: facts.target.into(),
+            client: facts.client.into(),
+            users: facts.users,
+            duration_s: m.span.as_secs_f64(),
+            flows_completed: m.flows_completed,
+            flows_failed: m.flows_failed,
+            flows_per_second: m.flows_completed as f64 / seconds,
+            requests,
+            failed_requests,
+            requests_per_second: requests as f64 / seconds,
+            totp_window_retries: m.totp_window,
+            co_expected_interval_ms: m.expected_interval_us.map(|us| us as f64 / 1000.0),
+            all: Latency::of(&all),
+            steps,
+            errors,
+            thresholds: Vec::new(),
+            interrupted: facts.interrupted,
+            passed: false,
+            forced_stop: facts.forced_stop,
+            left_behind: facts.left_behind.into_iter().map(|(id, _)| id).collect(),
+        };
+        summary.thresholds = thresholds
+            .iter()
+            .map(|t| {
+                let measured = summary.measure(&t.metric);
+                ThresholdResult {
+                    threshold: t.text.clone(),
+                    measured,
+                    unit: t.unit().to_string(),
+                    passed: measured.is_some_and(|m| t.holds(m)),
+                }
+            })
+            .collect();
+        summary.passed = summary.failed_requests == 0 && summary.thresholds.iter().all(|t| t.passed);
+        summary
+    }
+
+    /// The value a threshold's metric measured, or `None` when the run has no such step.
+    pub fn measure(&self, metric: &Metric) -> Option<f64> {
+        match metric {
+            Metric::FlowsPerSecond => Some(self.flows_per_second),
+            Metric::RequestsPerSecond => Some(self.requests_per_second),
+            Metric::Errors { step, percent } => {
+                let (failed, total) = match step {
+                    None => (self.failed_requests, self.requests),
+                    Some(name) => self.steps.iter().find(|x| &x.name == name).map(|x| (x.failures, x.count))?,
+                };
+                Some(if *percent { 100.0 * failed as f64 / total.max(1) as f64 } else { failed as f64 })
+            }
+            Metric::Latency { step, stat } => {
+                let latency =
+                    if step == "all" { &self.all } else { &self.steps.iter().find(|x| &x.name == step)?.latency };
+                Some(match stat.as_str() {
+                    "p50" => latency.p50_ms,
+                    "p90" => latency.p90_ms,
+                    "p95" => latency.p95_ms,
+                    "p99" => latency.p99_ms,
+                    "max" => latency.max_ms,
+                    _ => latency.mean_ms,
+                })
+            }
+        }
+    }
+
+    /// The run's verdict: violations or thresholds fail it; an interrupted or idle run did not
+    /// do its job.
+    pub fn verdict(&self) -> Result<Outcome> {
+        if self.interrupted {
+            return Err(Interrupted {
+                after: Some(self.duration_s),
+                summarized: true,
+                forced: self.forced_stop,
+                left: self.left_behind.clone(),
+            }
+            .into());
+        }
+        if self.flows_completed == 0 && self.requests == 0 {
+            return Err(TargetError::Idle.into());
+        }
+        Ok(if self.passed { Outcome::Passed } else { Outcome::Failed })
+    }
 }
 
 /// The text summary.

@@ -1,9 +1,8 @@
 //! Pass/fail thresholds: `bind.p95<50ms`, `query.p99<=20ms`, `errors<0.1%`, `errors<5`,
 //! `flows/s>500`, `req/s>1000`, `create.errors<1%`, `query.max<1s`.
 
-use super::flows::Step;
-use super::summary::LoadSummary;
-use crate::{Error, Result};
+use super::step::Step;
+use crate::error::{Result, UsageError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -42,10 +41,8 @@ pub struct Threshold {
 
 const STATS: [&str; 6] = ["p50", "p90", "p95", "p99", "max", "mean"];
 
-fn usage(text: &str, why: &str) -> Error {
-    Error::Usage(format!(
-        "threshold '{text}': {why}; write e.g. bind.p95<50ms, query.p99<=20ms, errors<0.1%, flows/s>500, req/s>1000"
-    ))
+fn usage(text: &str, why: &str) -> crate::Error {
+    UsageError::Threshold { text: text.to_string(), problem: why.to_string() }.into()
 }
 
 impl Threshold {
@@ -130,32 +127,6 @@ impl Threshold {
         }
     }
 
-    /// The measured value, or `None` when the summary has no such step.
-    pub fn measure(&self, s: &LoadSummary) -> Option<f64> {
-        match &self.metric {
-            Metric::FlowsPerSecond => Some(s.flows_per_second),
-            Metric::RequestsPerSecond => Some(s.requests_per_second),
-            Metric::Errors { step, percent } => {
-                let (failed, total) = match step {
-                    None => (s.failed_requests, s.requests),
-                    Some(name) => s.steps.iter().find(|x| &x.name == name).map(|x| (x.failures, x.count))?,
-                };
-                Some(if *percent { 100.0 * failed as f64 / total.max(1) as f64 } else { failed as f64 })
-            }
-            Metric::Latency { step, stat } => {
-                let latency = if step == "all" { &s.all } else { &s.steps.iter().find(|x| &x.name == step)?.latency };
-                Some(match stat.as_str() {
-                    "p50" => latency.p50_ms,
-                    "p90" => latency.p90_ms,
-                    "p95" => latency.p95_ms,
-                    "p99" => latency.p99_ms,
-                    "max" => latency.max_ms,
-                    _ => latency.mean_ms,
-                })
-            }
-        }
-    }
-
     /// Whether `measured` meets the threshold.
     pub fn holds(&self, measured: f64) -> bool {
         match self.op {
@@ -197,7 +168,7 @@ mod tests {
             ("errors<-1%", "not a number"),
         ] {
             let err = Threshold::parse(text).unwrap_err();
-            assert!(matches!(err, Error::Usage(_)));
+            assert!(matches!(err, crate::Error::Usage(UsageError::Threshold { .. })));
             assert!(err.to_string().contains(why), "{text}: {err}");
         }
     }
@@ -210,7 +181,7 @@ mod tests {
         assert!(Threshold::parse("all.errors<1%").unwrap().check_steps("query-only", &measured).is_ok());
         assert!(Threshold::parse("errors<1%").unwrap().check_steps("query-only", &measured).is_ok());
         let err = Threshold::parse("bind.p95<50ms").unwrap().check_steps("query-only", &measured).unwrap_err();
-        assert!(matches!(err, Error::Usage(_)));
+        assert!(matches!(err, crate::Error::Usage(UsageError::Threshold { .. })));
         assert!(err.to_string().contains("does not measure 'bind'; it measures query"), "{err}");
         let err = Threshold::parse("bnid.p95<50ms").unwrap().check_steps("query-only", &measured).unwrap_err();
         assert!(err.to_string().contains("'bnid' is not a step; the steps are create, bind"), "{err}");

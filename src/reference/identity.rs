@@ -2,8 +2,9 @@
 
 use super::error::ApiError;
 use super::faults::Fault;
-use super::store::{Caller, LoginProtectSetting, Store, TokenInfo, User, random_hex};
+use super::store::{Caller, LoginProtectSetting, Store, TokenInfo, User};
 use crate::api::models::{CreateUser, LoginProtect, TokenRequest};
+use crate::ids::random_hex;
 use crate::totp;
 use axum::http::StatusCode;
 
@@ -122,7 +123,7 @@ impl Store {
             self.check_login_totp(request, &user_id, now)?;
             methods.push("totp".to_string());
         }
-        let token = format!("MII{}", random_hex(48));
+        let token = crate::ids::random_token();
         let expires_at = now + TOKEN_TTL_SECONDS;
         self.tokens.insert(token.clone(), TokenInfo { user_id: user_id.clone(), expires_at });
         Ok(IssuedToken { token, user_id, user_name, methods, issued_at: now, expires_at })

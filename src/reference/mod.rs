@@ -52,15 +52,10 @@ impl ServerConfig {
         ServerConfig {
             domain: domain.to_string(),
             admin_name: admin_name.to_string(),
-            admin_password: generate_password(),
+            admin_password: crate::ids::generate_password(),
             faults,
         }
     }
-}
-
-/// A random password that meets the IAM password policy.
-pub fn generate_password() -> String {
-    format!("Mh-{}", store::random_hex(12))
 }
 
 /// Seconds since the Unix epoch, as the server sees them.

@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use super::faults::{Fault, FaultSet};
 use crate::api::models::{BindMfaDevice, MfaDevice, UnbindMfaDevice};
+use crate::ids::random_hex;
 use crate::totp::{self, Seed};
 use std::collections::HashMap;
 
@@ -68,11 +69,6 @@ pub struct Store {
     pub(super) tokens: HashMap<String, TokenInfo>,
     pub(super) devices: HashMap<String, Device>,
     pub(super) serial_owner: HashMap<String, String>,
-}
-
-/// A random lowercase hex id of `bytes` bytes, the shape of IAM ids.
-pub fn random_hex(bytes: usize) -> String {
-    (0..bytes).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
 }
 
 impl Store {

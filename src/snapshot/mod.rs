@@ -3,17 +3,16 @@
 
 pub mod normalize;
 
-use crate::contract::{CheckConfig, Format, execute};
+use crate::contract::CheckPlan;
+use crate::error::{Outcome, ReportError, Result};
 use crate::target::{TargetSpec, host_label};
-use crate::{Error, Outcome, Result};
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// What `snapshot` runs with.
 #[derive(Debug, Clone)]
-pub struct SnapshotConfig {
+pub struct SnapshotPlan {
     pub target: TargetSpec,
     pub timeout: Duration,
     pub only: Vec<String>,
@@ -51,14 +50,19 @@ impl Comparison {
     pub fn differs(&self) -> bool {
         !(self.changed.is_empty() && self.new.is_empty() && self.removed.is_empty())
     }
+
+    /// The verdict: a difference that was neither the first baseline nor accepted fails.
+    pub fn outcome(&self, accept: bool) -> Outcome {
+        if self.differs() && !accept && !self.recorded_baseline { Outcome::Failed } else { Outcome::Passed }
+    }
 }
 
-fn io(path: &Path, e: std::io::Error) -> Error {
-    Error::Usage(format!("could not write or read {}: {e}", path.display()))
+fn io(path: &Path, source: std::io::Error) -> crate::Error {
+    ReportError::Write { what: "snapshots", path: path.to_path_buf(), source }.into()
 }
 
 /// The folder name: `--name`, `reference` for the embedded server, else the target's host.
-pub fn folder_name(config: &SnapshotConfig) -> String {
+pub fn folder_name(config: &SnapshotPlan) -> String {
     match (&config.name, &config.target) {
         (Some(name), _) => name.clone(),
         (None, TargetSpec::Embedded { .. }) => "reference".into(),
@@ -67,11 +71,9 @@ pub fn folder_name(config: &SnapshotConfig) -> String {
 }
 
 /// Runs the contract suite and returns each case's normalized transcript, by case id.
-pub async fn record(config: &SnapshotConfig) -> Result<BTreeMap<String, String>> {
-    let check = CheckConfig {
+pub async fn record(config: &SnapshotPlan) -> Result<BTreeMap<String, String>> {
+    let check = CheckPlan {
         target: config.target.clone(),
-        format: Format::Text,
-        output: None,
         only: config.only.clone(),
         strict: false,
         timeout: config.timeout,
@@ -79,11 +81,20 @@ pub async fn record(config: &SnapshotConfig) -> Result<BTreeMap<String, String>>
         schemas: None,
         concurrency: 8,
     };
-    let (_, runs, redactor) = execute(&check).await?;
-    Ok(runs
+    let run = crate::contract::execute(&check).await?;
+    let redactor = run.redactor;
+    Ok(run
+        .runs
         .into_iter()
         .map(|run| (run.result.id.clone(), redactor.redact(&normalize::transcript(&run.exchanges))))
         .collect())
+}
+
+/// Records the transcripts and compares them with the stored ones (storing what the plan says).
+pub async fn execute(plan: &SnapshotPlan) -> Result<Comparison> {
+    let transcripts = record(plan).await?;
+    let folder = plan.dir.join(folder_name(plan));
+    compare_and_store(&folder, &transcripts, plan.accept, !plan.only.is_empty())
 }
 
 fn stored(folder: &Path) -> Result<BTreeMap<String, String>> {
@@ -94,7 +105,11 @@ fn stored(folder: &Path) -> Result<BTreeMap<String, String>> {
         let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".snap")) else {
             continue;
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+        let text = std::fs::read_to_string(&path).map_err(|source| crate::error::UsageError::Read {
+            what: "the snapshot",
+            path: path.clone(),
+            source,
+        })?;
         snaps.insert(id.to_string(), snap_content(&text).to_string());
     }
     Ok(snaps)
@@ -205,15 +220,6 @@ pub fn render(cmp: &Comparison, accept: bool, colour: bool) -> String {
     };
     let _ = writeln!(out, "{verdict}");
     out
-}
-
-/// `mfa-harness snapshot`.
-pub fn run(config: SnapshotConfig) -> Result<Outcome> {
-    let transcripts = crate::serve::runtime()?.block_on(record(&config))?;
-    let folder = config.dir.join(folder_name(&config));
-    let cmp = compare_and_store(&folder, &transcripts, config.accept, !config.only.is_empty())?;
-    print!("{}", render(&cmp, config.accept, std::io::stdout().is_terminal()));
-    Ok(if cmp.differs() && !config.accept && !cmp.recorded_baseline { Outcome::Failed } else { Outcome::Passed })
 }
 
 #[cfg(test)]

@@ -1,0 +1,200 @@
+//! The app layer: runs one plan on the one tokio runtime and decides where its output goes
+//! (stdout, stderr, files). Everything below it returns data.
+
+use crate::contract::{self, CheckPlan, Format};
+use crate::error::{InternalError, ReportError, Result, UsageError};
+use crate::load::{self, LoadPlan, progress};
+use crate::serve::ServePlan;
+use crate::snapshot::{self, SnapshotPlan};
+use crate::totp::{self, Seed};
+use crate::{Outcome, openapi, reference, sanitize, schemas, signals};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One command, as plain data.
+#[derive(Debug)]
+pub enum Plan {
+    Check(CheckPlan, CheckOutput),
+    Load(LoadPlan, LoadOutput),
+    Snapshot(SnapshotPlan),
+    Serve(ServePlan),
+    Openapi { output: Option<PathBuf> },
+    Totp(TotpPlan),
+}
+
+/// How `check` reports.
+#[derive(Debug, Clone)]
+pub struct CheckOutput {
+    pub format: Format,
+    /// The report goes to this file, and a text report still goes to stdout.
+    pub output: Option<PathBuf>,
+}
+
+/// How `load` reports, beyond the text summary on stdout.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOutput {
+    /// The summary as JSON (`schemas/reports/load-summary.schema.json`).
+    pub json: Option<PathBuf>,
+}
+
+/// What `totp` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotpOnly {
+    Code,
+    Bind,
+}
+
+/// What `totp` computes.
+#[derive(Debug)]
+pub struct TotpPlan {
+    pub seed: Seed,
+    pub at: Option<u64>,
+    pub only: Option<TotpOnly>,
+}
+
+/// Starts the tokio runtime every command shares.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| InternalError::Start { what: "the async runtime", source }.into())
+}
+
+/// Runs one plan.
+pub fn run(plan: Plan) -> Result<Outcome> {
+    match plan {
+        Plan::Check(plan, output) => check(plan, output),
+        Plan::Load(plan, output) => load(plan, output),
+        Plan::Snapshot(plan) => snapshot(plan),
+        Plan::Serve(plan) => serve(plan),
+        Plan::Openapi { output } => openapi(output),
+        Plan::Totp(plan) => totp(plan),
+    }
+}
+
+fn write_file(what: &'static str, path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|source| ReportError::Write { what, path: path.to_path_buf(), source }.into())
+}
+
+/// Writes to stdout; a closed stdout (`| head`) is not an error worth a message.
+fn stdout(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+}
+
+fn check(plan: CheckPlan, output: CheckOutput) -> Result<Outcome> {
+    let run = runtime()?.block_on(contract::execute(&plan))?;
+    let report = &run.report;
+    let terminal = std::io::stdout().is_terminal();
+    let mut rendered = Vec::new();
+    contract::render(report, output.format, output.output.is_none() && terminal, &mut rendered)?;
+    match &output.output {
+        Some(path) => {
+            write_file("the report", path, &rendered)?;
+            if output.format != Format::Text {
+                let mut text = Vec::new();
+                contract::render(report, Format::Text, terminal, &mut text)?;
+                stdout(&text);
+            }
+        }
+        None => stdout(&rendered),
+    }
+    Ok(report.outcome()?)
+}
+
+fn load(plan: LoadPlan, output: LoadOutput) -> Result<Outcome> {
+    let on_tick: Option<progress::OnTick> = std::io::stderr().is_terminal().then(|| {
+        Arc::new(|tick: &progress::Tick| {
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[2K{}", progress::line(tick));
+            let _ = stderr.flush();
+        }) as progress::OnTick
+    });
+    let ticking = on_tick.is_some();
+    let summary = runtime()?.block_on(load::execute(&plan, on_tick));
+    if ticking {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\r\x1b[2K");
+        let _ = stderr.flush();
+    }
+    let summary = summary?;
+    stdout(load::summary::render(&summary).as_bytes());
+    if let Some(path) = &output.json {
+        write_file("the summary", path, load::summary::to_json(&summary).as_bytes())?;
+    }
+    summary.verdict()
+}
+
+fn snapshot(plan: SnapshotPlan) -> Result<Outcome> {
+    let comparison = runtime()?.block_on(snapshot::execute(&plan))?;
+    let text = snapshot::render(&comparison, plan.accept, std::io::stdout().is_terminal());
+    stdout(text.as_bytes());
+    Ok(comparison.outcome(plan.accept))
+}
+
+fn serve(plan: ServePlan) -> Result<Outcome> {
+    if plan.list_faults {
+        stdout(crate::serve::fault_list().as_bytes());
+        return Ok(Outcome::Passed);
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
+    let config = plan.server_config();
+    runtime()?.block_on(async move {
+        let shutdown = signals::shutdown()
+            .map_err(|source| InternalError::Start { what: "the Ctrl-C and SIGTERM handlers", source })?;
+        let server = reference::RunningServer::start(config.clone(), plan.listen)
+            .await
+            .map_err(|source| UsageError::Listen { address: plan.listen, source })?;
+        stdout(format!("{}\n", server.base_url).as_bytes());
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "domain: {}  admin: {}", config.domain, config.admin_name);
+        if plan.admin_password.is_none() {
+            let _ = writeln!(stderr, "admin password (generated, shown once): {}", config.admin_password);
+        }
+        for fault in &plan.faults {
+            let _ = writeln!(stderr, "fault on: {} — {}", fault.name(), fault.description());
+        }
+        drop(stderr);
+        shutdown.await;
+        tracing::info!("shutting down");
+        server.stop().await;
+        Ok(Outcome::Passed)
+    })
+}
+
+fn openapi(output: Option<PathBuf>) -> Result<Outcome> {
+    let schemas = schemas::Schemas::embedded()
+        .map_err(|e| InternalError::Schemas { detail: sanitize::for_terminal(&e.to_string()) })?;
+    let text = serde_json::to_string_pretty(&openapi::document(&schemas))
+        .map_err(|e| ReportError::Render { format: "OpenAPI", detail: e.to_string() })?;
+    match output {
+        Some(path) => write_file("the document", &path, (text + "\n").as_bytes())?,
+        None => stdout((text + "\n").as_bytes()),
+    }
+    Ok(Outcome::Passed)
+}
+
+fn totp(plan: TotpPlan) -> Result<Outcome> {
+    let now = plan.at.unwrap_or_else(totp::unix_now);
+    let code = plan.seed.code(totp::step_at(now));
+    let pair = totp::bind_pair(&plan.seed, now);
+    let text = match plan.only {
+        Some(TotpOnly::Code) => format!("{code}\n"),
+        Some(TotpOnly::Bind) => format!("{} {}\n", pair.first, pair.second),
+        None => format!(
+            "code: {code}  ({} s left in this step)\nbind: {} {}\n",
+            totp::seconds_left_in_step(now),
+            pair.first,
+            pair.second
+        ),
+    };
+    stdout(text.as_bytes());
+    Ok(Outcome::Passed)
+}

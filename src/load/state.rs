@@ -1,0 +1,158 @@
+//! What a load run shares between its goose users ([`LoadContext`]) and what each user keeps
+//! ([`Session`]): identity, device, prepared requests, its own connection.
+
+use super::recorder::Recorder;
+use super::step::Step;
+use super::wire::{Endpoint, Wire};
+use crate::api::models::{BindMfaDevice, UnbindMfaDevice};
+use crate::api::{Operation, ops};
+use crate::client::HttpClient;
+use crate::rules::SeedForms;
+use crate::schemas::Schemas;
+use crate::target::Identity;
+use crate::totp::{self, Seed};
+use bytes::Bytes;
+use http::HeaderValue;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Shared by every goose user of a run.
+pub struct LoadContext {
+    pub identities: Mutex<Vec<Identity>>,
+    pub admin_token: String,
+    pub client: HttpClient,
+    pub schemas: Schemas,
+    pub recorder: Recorder,
+    /// Start of every device name of this run, unique per run so that runs side by side
+    /// against one target do not collide on serial numbers.
+    pub device_prefix: String,
+    /// Bind codes are sent only with at least this much of their 30-s step left.
+    pub step_margin: Duration,
+    /// Where each session opens its own connection; `None` sends through goose's client.
+    pub endpoint: Option<Endpoint>,
+}
+
+/// The device a session created.
+#[derive(Clone)]
+pub struct Device {
+    pub serial: String,
+    pub seed: Seed,
+    /// The seed as create returned it, to find it in other answers.
+    pub seed_forms: SeedForms,
+}
+
+/// A request that stays the same all session long (query, list), built once: its URL for
+/// goose's client, its origin-form URI for the session's own connection.
+#[derive(Clone)]
+pub struct Prepared {
+    pub url: url::Url,
+    pub uri: http::Uri,
+    pub token: HeaderValue,
+}
+
+/// Per goose user.
+#[derive(Clone)]
+pub struct Session {
+    pub user_id: String,
+    pub token: String,
+    pub device: Option<Device>,
+    pub device_name: String,
+    query: Option<Prepared>,
+    list: Option<Prepared>,
+    /// The last answer that honoured the contract: its step, status and body.
+    pub last_good: Option<(Step, u16, Bytes)>,
+    /// The session's own connection for the measured steps (plain-HTTP targets).
+    pub wire: Option<Wire>,
+}
+
+impl Session {
+    pub fn new(identity: &Identity, device_name: String, endpoint: Option<Endpoint>) -> Session {
+        Session {
+            user_id: identity.user_id.clone(),
+            token: identity.token.expose().to_string(),
+            device: None,
+            device_name,
+            query: None,
+            list: None,
+            last_good: None,
+            wire: endpoint.map(Wire::new),
+        }
+    }
+
+    pub fn prepared(&self, step: Step) -> Option<&Prepared> {
+        match step {
+            Step::Query => self.query.as_ref(),
+            Step::List => self.list.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub fn prepare(&mut self, step: Step, prepared: Prepared) {
+        match step {
+            Step::Query => self.query = Some(prepared),
+            Step::List => self.list = Some(prepared),
+            _ => {}
+        }
+    }
+
+    /// Whether this answer is the same, byte for byte, as the last good answer of `step`.
+    pub fn is_last_good(&self, step: Step, status: u16, body: &[u8]) -> bool {
+        self.last_good.as_ref().is_some_and(|(s, st, b)| *s == step && *st == status && b.as_ref() == body)
+    }
+
+    /// The request of a step, or `None` when the session has no device for it. Bind carries
+    /// the codes of steps t−1 and t, where t is the step at `now`.
+    pub fn operation(&self, step: Step, admin: &str, now: u64) -> Option<Operation> {
+        let device = self.device.as_ref();
+        Some(match step {
+            Step::Create => ops::create_device(Some(&self.token), &self.user_id, &self.device_name),
+            Step::Bind => {
+                let device = device?;
+                let pair = totp::bind_pair(&device.seed, now);
+                ops::bind_device(
+                    Some(&self.token),
+                    &BindMfaDevice {
+                        user_id: self.user_id.clone(),
+                        serial_number: device.serial.clone(),
+                        authentication_code_first: pair.first,
+                        authentication_code_second: pair.second,
+                    },
+                )
+            }
+            Step::Query => ops::show_device(Some(&self.token), &self.user_id),
+            Step::Unbind => ops::unbind_device(
+                Some(admin),
+                &UnbindMfaDevice {
+                    user_id: self.user_id.clone(),
+                    authentication_code: "000000".into(),
+                    serial_number: device?.serial.clone(),
+                },
+            ),
+            Step::Delete => ops::delete_device(Some(admin), &self.user_id, &device?.serial),
+            Step::List => ops::list_devices(Some(admin)),
+        })
+    }
+
+    /// What the session learns from an answer that honoured the contract.
+    pub fn remember(&mut self, step: Step, body: &[u8]) {
+        match step {
+            Step::Create => {
+                let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+                let d = &v["virtual_mfa_device"];
+                if let (Some(serial), Some(seed)) = (d["serial_number"].as_str(), d["base32_string_seed"].as_str()) {
+                    self.device = Seed::parse(seed).ok().map(|parsed| Device {
+                        serial: serial.to_string(),
+                        seed_forms: SeedForms::of(seed, &parsed),
+                        seed: parsed,
+                    });
+                }
+                self.last_good = None;
+            }
+            Step::Delete => {
+                self.device = None;
+                self.last_good = None;
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The two transports of measured requests behind one interface: the session's own
+//! keep-alive connection ([`super::wire`]) and goose's reqwest client. Each builds the step's
+//! request from its [`crate::api::Operation`], sends it, and tells goose how it went.
+
+use super::state::{LoadContext, Prepared, Session};
+use super::step::Step;
+use super::wire::WireError;
+use crate::api::AUTH_HEADER;
+use bytes::Bytes;
+use goose::metrics::GooseRequestMetric;
+use goose::prelude::*;
+use http::header::HeaderName;
+use http::{HeaderValue, Method, Request, Uri};
+use http_body_util::Full;
+use std::time::{Duration, Instant};
+
+/// `X-Auth-Token`, as a header name built at compile time.
+const AUTH_HEADER_NAME: HeaderName = HeaderName::from_static("x-auth-token");
+
+/// A header value that is never logged.
+fn token_header(token: &str) -> Result<HeaderValue, Box<TransactionError>> {
+    let mut value = HeaderValue::from_str(token)
+        .map_err(|_| Box::new(TransactionError::Custom("a token is not a valid header value".into())))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The parts of a step's request, whichever client sends it.
+struct Parts {
+    method: Method,
+    path_and_query: String,
+    token: HeaderValue,
+    body: Option<(String, Vec<u8>)>,
+}
+
+/// The request of a step for the session's own connection.
+fn wire_request(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    step: Step,
+    now: u64,
+) -> Result<Option<Request<Full<Bytes>>>, Box<TransactionError>> {
+    let (method, uri, token, body) = match user.get_session_data_unchecked::<Session>().prepared(step) {
+        Some(prepared) => (Method::GET, prepared.uri.clone(), prepared.token.clone(), None),
+        None => {
+            let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
+            (parts.method, uri_of(step, &parts.path_and_query)?, parts.token, parts.body)
+        }
+    };
+    let mut request = Request::new(Full::new(Bytes::new()));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    request.headers_mut().insert(AUTH_HEADER_NAME, token);
+    if let Some((content_type, bytes)) = body {
+        let content_type = HeaderValue::try_from(content_type)
+            .map_err(|_| Box::new(TransactionError::Custom("a content type is not a valid header value".into())))?;
+        request.headers_mut().insert(http::header::CONTENT_TYPE, content_type);
+        request.headers_mut().insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        *request.body_mut() = Full::new(Bytes::from(bytes));
+    }
+    Ok(Some(request))
+}
+
+/// The request builder of a step for goose's reqwest client (`https://` targets).
+fn request_builder(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    step: Step,
+    now: u64,
+) -> Result<Option<reqwest::RequestBuilder>, Box<TransactionError>> {
+    if let Some(prepared) = user.get_session_data_unchecked::<Session>().prepared(step) {
+        let (url, token) = (prepared.url.clone(), prepared.token.clone());
+        return Ok(Some(user.client.get(url).header(AUTH_HEADER, token)));
+    }
+    let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
+    let url = url_of(user, &parts.path_and_query)?;
+    let mut builder = user.client.request(parts.method, url).header(AUTH_HEADER, parts.token);
+    if let Some((content_type, bytes)) = parts.body {
+        builder = builder.header(http::header::CONTENT_TYPE, content_type).body(bytes);
+    }
+    Ok(Some(builder))
+}
+
+/// The parts of a step's request from its [`Operation`]. Query and list are the same all
+/// session long: the first time, their URL, URI and token header are kept in the session.
+fn parts(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    step: Step,
+    now: u64,
+) -> Result<Option<Parts>, Box<TransactionError>> {
+    let session = user.get_session_data_unchecked::<Session>();
+    let Some(op) = session.operation(step, &ctx.admin_token, now) else { return Ok(None) };
+    let parts = Parts {
+        token: token_header(op.token.as_deref().unwrap_or_default())?,
+        path_and_query: op.path_and_query(),
+        body: op.body_bytes(),
+        method: op.method,
+    };
+    if matches!(step, Step::Query | Step::List) {
+        let prepared = Prepared {
+            url: url_of(user, &parts.path_and_query)?,
+            uri: uri_of(step, &parts.path_and_query)?,
+            token: parts.token.clone(),
+        };
+        user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
+    }
+    Ok(Some(parts))
+}
+
+/// The absolute URL of a path on the target, for goose's client.
+fn url_of(user: &GooseUser, path_and_query: &str) -> Result<url::Url, Box<TransactionError>> {
+    user.base_url.join(path_and_query).map_err(|e| Box::new(TransactionError::from(e)))
+}
+
+/// The origin-form URI of a path, for the session's own connection.
+fn uri_of(step: Step, path_and_query: &str) -> Result<Uri, Box<TransactionError>> {
+    Uri::try_from(path_and_query)
+        .map_err(|_| Box::new(TransactionError::Custom(format!("{}: not a valid request path", step.name()))))
+}
+
+/// How a measured request went, whichever transport sent it.
+pub struct Sent {
+    via: Via,
+    /// From the request's first byte to the answer's last.
+    pub elapsed: Duration,
+}
+
+enum Via {
+    /// Over the session's own connection: goose hears of it as a custom request.
+    Wire { method: Method, answer: Result<(u16, Bytes), WireError> },
+    /// Through goose's client, which already holds the request's metric.
+    Goose { metric: Box<GooseRequestMetric>, answer: Result<(u16, Bytes), &'static str> },
+}
+
+impl Sent {
+    /// The status and body, or why there was no answer.
+    pub fn answer(&self) -> Result<(u16, &Bytes), &'static str> {
+        match &self.via {
+            Via::Wire { answer, .. } => answer.as_ref().map(|(s, b)| (*s, b)).map_err(|e| e.reason()),
+            Via::Goose { answer, .. } => answer.as_ref().map(|(s, b)| (*s, b)).map_err(|e| *e),
+        }
+    }
+}
+
+/// Sends a step's request over the session's own connection when it has one, else through
+/// goose's client; `None` when the session has no device for the step.
+pub async fn send(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    step: Step,
+    now: u64,
+) -> Result<Option<Sent>, Box<TransactionError>> {
+    if user.get_session_data_unchecked::<Session>().wire.is_some() {
+        let Some(request) = wire_request(user, ctx, step, now)? else { return Ok(None) };
+        let method = request.method().clone();
+        let session = user.get_session_data_unchecked_mut::<Session>();
+        let Some(wire) = session.wire.as_mut() else { return Ok(None) };
+        let started = Instant::now();
+        let answer = wire.send(request).await;
+        return Ok(Some(Sent { via: Via::Wire { method, answer }, elapsed: started.elapsed() }));
+    }
+    let Some(builder) = request_builder(user, ctx, step, now)? else { return Ok(None) };
+    let request = GooseRequest::builder().set_request_builder(builder).name(step.name()).build();
+    let started = Instant::now();
+    let answer = user.request(request).await?;
+    let result = match answer.response {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            match response.bytes().await {
+                Ok(body) => Ok((status, body)),
+                Err(e) => Err(if e.is_timeout() { "no answer: timeout" } else { "no answer: connection error" }),
+            }
+        }
+        Err(e) => Err(if e.is_timeout() { "no answer: timeout" } else { "no answer: connection error" }),
+    };
+    let via = Via::Goose { metric: Box::new(answer.request), answer: result };
+    Ok(Some(Sent { via, elapsed: started.elapsed() }))
+}
+
+/// Tells goose how a measured request went (for its reports; nothing when its metrics are off).
+pub async fn tell_goose(
+    user: &mut GooseUser,
+    step: Step,
+    sent: Sent,
+    status: Option<u16>,
+    failure: Option<&str>,
+) -> Result<(), Box<TransactionError>> {
+    let elapsed = sent.elapsed;
+    match sent.via {
+        Via::Wire { method, .. } => {
+            if !user.config.no_metrics {
+                user.record_custom_request_duration(
+                    method.as_str(),
+                    step.name(),
+                    elapsed,
+                    failure.is_none(),
+                    status,
+                    failure,
+                )
+                .await?;
+            }
+        }
+        Via::Goose { mut metric, .. } => {
+            // set_failure answers Err(RequestFailed) by design, to end a goose transaction; this
+            // flow still has to recycle its device, so the failure is recorded and the flow goes on.
+            let _ = match failure {
+                Some(reason) => user.set_failure(reason, &mut metric, None, None),
+                None => user.set_success(&mut metric),
+            };
+        }
+    }
+    Ok(())
+}
