@@ -213,7 +213,7 @@ pub struct Incomplete {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "interrupted{}; {}the users this run created were deleted{}",
-    after.map(|s| format!(" by Ctrl-C after {s:.1} s")).unwrap_or_default(),
+    after.map(|s| format!(" by {}Ctrl-C after {s:.1} s", if *forced { "a second " } else { "" })).unwrap_or_default(),
     if *summarized { "the summary covers what ran, and " } else { "" },
     if left.is_empty() { String::new() } else { format!(" except {}: {}", left.len(), left.join(", ")) }
 )]

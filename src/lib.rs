@@ -22,3 +22,6 @@ pub mod target;
 pub mod totp;
 
 pub use error::{Error, Outcome, Result};
+
+#[cfg(test)]
+mod architecture;

@@ -1,7 +1,7 @@
 //! Constructors of every documented call, from typed inputs.
 
 use super::models::*;
-use super::{OpKind, Operation};
+use super::operation::{OpKind, Operation};
 use serde_json::json;
 
 fn to_value<T: serde::Serialize>(body: &T) -> serde_json::Value {

@@ -1,9 +1,9 @@
 //! Handlers of the identity calls the harness provisions with: tokens, users, login protection.
 
-use super::AppState;
 use super::error::ApiError;
 use super::identity::format_time;
 use super::json::ApiJson;
+use super::state::AppState;
 use super::store::{Caller, User};
 use crate::api::SUBJECT_TOKEN_HEADER;
 use crate::api::models::{CreateUserRequest, TokenRequest, UpdateLoginProtectRequest};

@@ -1,8 +1,8 @@
 //! A JSON body extractor whose every rejection is an [`ApiError`] in the API's own shape.
 
-use super::AppState;
 use super::error::ApiError;
 use super::faults::Fault;
+use super::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;

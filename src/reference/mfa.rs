@@ -1,9 +1,9 @@
 //! Handlers of the six virtual-MFA endpoints (spec §1.1–1.6).
 
-use super::AppState;
 use super::error::ApiError;
 use super::faults::Fault;
 use super::json::ApiJson;
+use super::state::AppState;
 use super::store::Caller;
 use crate::api::models::{BindMfaDevice, CreateMfaDeviceRequest, UnbindMfaDevice};
 use axum::Json;

@@ -7,103 +7,23 @@ mod iam;
 pub mod identity;
 mod json;
 mod mfa;
+pub mod state;
 pub mod store;
 
-use crate::api::AUTH_HEADER;
+pub use state::{AppState, Clock, ServerConfig};
+
 use error::{ApiError, keystone_body};
 use faults::{Fault, FaultSet};
-use store::{Caller, Store};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 use tokio::net::TcpListener;
-
-/// What a reference server is started with.
-#[derive(Clone)]
-pub struct ServerConfig {
-    pub domain: String,
-    pub admin_name: String,
-    pub admin_password: String,
-    pub faults: FaultSet,
-}
-
-impl std::fmt::Debug for ServerConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerConfig")
-            .field("domain", &self.domain)
-            .field("admin_name", &self.admin_name)
-            .field("admin_password", &"[redacted]")
-            .field("faults", &self.faults)
-            .finish()
-    }
-}
-
-impl ServerConfig {
-    /// A configuration with a generated administrator password.
-    pub fn generated(domain: &str, admin_name: &str, faults: FaultSet) -> ServerConfig {
-        ServerConfig {
-            domain: domain.to_string(),
-            admin_name: admin_name.to_string(),
-            admin_password: crate::ids::generate_password(),
-            faults,
-        }
-    }
-}
-
-/// Seconds since the Unix epoch, as the server sees them.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
-
-/// Shared state of one server: the store under one lock, the faults, the clock.
-#[derive(Clone)]
-pub struct AppState {
-    store: Arc<RwLock<Store>>,
-    pub faults: FaultSet,
-    clock: Clock,
-}
-
-impl AppState {
-    /// A new server state with its administrator; `clock` gives the time for TOTP and tokens.
-    pub fn new(config: &ServerConfig, clock: Clock) -> AppState {
-        let mut store = Store::new(&config.domain, config.faults);
-        store.add_admin(&config.admin_name, &config.admin_password, clock());
-        AppState { store: Arc::new(RwLock::new(store)), faults: config.faults, clock }
-    }
-
-    /// A new server state on the system clock.
-    pub fn with_system_clock(config: &ServerConfig) -> AppState {
-        AppState::new(config, Arc::new(crate::totp::unix_now))
-    }
-
-    pub fn now(&self) -> u64 {
-        (self.clock)()
-    }
-
-    /// Read access to the store (a poisoned lock is recovered: no handler panics holding it).
-    pub fn read(&self) -> RwLockReadGuard<'_, Store> {
-        self.store.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub fn write(&self) -> RwLockWriteGuard<'_, Store> {
-        self.store.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let token = parts.headers.get(AUTH_HEADER).and_then(|v| v.to_str().ok());
-        state.read().authenticate(token, state.now())
-    }
-}
 
 /// The router of the whole API.
 pub fn app(state: AppState) -> Router {
