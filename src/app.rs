@@ -119,17 +119,24 @@ fn load(plan: LoadPlan, output: LoadOutput) -> Result<Outcome> {
         let _ = stderr.flush();
     }
     let summary = summary?;
-    stdout(load::summary::render(&summary).as_bytes());
+    let render = |e: std::io::Error| ReportError::Render { format: "load summary", detail: e.to_string() };
+    let mut text = Vec::new();
+    load::summary::render(&summary, &mut text).map_err(render)?;
+    stdout(&text);
     if let Some(path) = &output.json {
-        write_file("the summary", path, load::summary::to_json(&summary).as_bytes())?;
+        let mut json = Vec::new();
+        load::summary::render_json(&summary, &mut json).map_err(render)?;
+        write_file("the summary", path, &json)?;
     }
     summary.verdict()
 }
 
 fn snapshot(plan: SnapshotPlan) -> Result<Outcome> {
     let comparison = runtime()?.block_on(snapshot::execute(&plan))?;
-    let text = snapshot::render(&comparison, plan.accept, std::io::stdout().is_terminal());
-    stdout(text.as_bytes());
+    let mut text = Vec::new();
+    snapshot::render(&comparison, plan.accept, std::io::stdout().is_terminal(), &mut text)
+        .map_err(|e| ReportError::Render { format: "snapshot", detail: e.to_string() })?;
+    stdout(&text);
     Ok(comparison.outcome(plan.accept))
 }
 

@@ -42,7 +42,7 @@ async fn a_leaked_seed_is_a_query_violation() {
     for name in ["create", "bind"] {
         assert_eq!(step(&summary, name).failures, 0, "{name}");
     }
-    let rendered = mfa_harness::load::summary::render(&summary);
+    let rendered = mfa_harness::load::summary::text(&summary);
     assert!(rendered.contains("FAILED") && rendered.contains("× query"), "{rendered}");
     assert_eq!(summary.client, "connection");
 }

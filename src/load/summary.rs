@@ -230,8 +230,13 @@ impl LoadSummary {
     }
 }
 
+/// Writes the text summary.
+pub fn render(s: &LoadSummary, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    out.write_all(text(s).as_bytes())
+}
+
 /// The text summary.
-pub fn render(s: &LoadSummary) -> String {
+pub fn text(s: &LoadSummary) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
@@ -298,7 +303,8 @@ pub fn render(s: &LoadSummary) -> String {
     out
 }
 
-/// The JSON summary (`schemas/reports/load-summary.schema.json`).
-pub fn to_json(s: &LoadSummary) -> String {
-    serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
+/// Writes the JSON summary (`schemas/reports/load-summary.schema.json`).
+pub fn render_json(s: &LoadSummary, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, s)?;
+    out.write_all(b"\n")
 }

@@ -168,8 +168,12 @@ pub fn compare_and_store(
     Ok(cmp)
 }
 
-/// The text report of a comparison; diff lines coloured when `colour`.
-pub fn render(cmp: &Comparison, accept: bool, colour: bool) -> String {
+/// Writes the text report of a comparison; diff lines coloured when `colour`.
+pub fn render(cmp: &Comparison, accept: bool, colour: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    out.write_all(text(cmp, accept, colour).as_bytes())
+}
+
+fn text(cmp: &Comparison, accept: bool, colour: bool) -> String {
     use std::fmt::Write;
     let paint = |code: &str, line: &str| if colour { format!("\x1b[{code}m{line}\x1b[0m") } else { line.to_string() };
     let mut out = String::new();
