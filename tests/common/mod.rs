@@ -1,5 +1,19 @@
 //! The test kit shared by the four test binaries (`reference`, `contract`, `load`, `cli`);
-//! each binary includes it with `#[path = "../common/mod.rs"] mod common;`.
+//! each binary includes it with `#[path = "../common/mod.rs"] mod common;` and uses what it
+//! needs (hence `dead_code` is allowed here).
+//!
+//! - [`world`]: the reference server in memory with a controllable clock, driven by `oneshot`.
+//! - [`process`]: the built binary: its path, running it with a time limit, a kill-on-drop
+//!   guard, `serve` on 127.0.0.1:0 with its URL read from the first stdout line.
+//! - [`admin`]: the users a target holds, listed through its admin API.
+//! - [`schema`]: our JSON outputs validated against `schemas/reports/*.json`.
+//! - [`config`]: the only construction of `CheckConfig` / `LoadConfig` (and `execute` calls).
+//! - [`render`]: the only calls of the report renderers.
 #![allow(dead_code)]
 
+pub mod admin;
+pub mod config;
+pub mod process;
+pub mod render;
+pub mod schema;
 pub mod world;

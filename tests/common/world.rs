@@ -1,13 +1,12 @@
 //! An in-memory reference server with a controllable clock, driven through `oneshot`.
-#![allow(dead_code)]
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use mfa_harness::api::models::{BindMfaDevice, UnbindMfaDevice};
 use mfa_harness::api::{Operation, ops};
-use mfa_harness::reference::faults::{Fault, FaultSet};
-use mfa_harness::reference::{AppState, ServerConfig, app};
+use mfa_harness::reference::faults::Fault;
+use mfa_harness::reference::{AppState, app};
 use mfa_harness::totp::{self, Seed};
 use serde_json::Value;
 use std::sync::Arc;
@@ -61,12 +60,7 @@ impl World {
     pub async fn new(faults: &[Fault]) -> World {
         let clock = Arc::new(AtomicU64::new(T0));
         let c = clock.clone();
-        let config = ServerConfig {
-            domain: "acme".into(),
-            admin_name: "root".into(),
-            admin_password: ADMIN_PASSWORD.into(),
-            faults: FaultSet::new(faults),
-        };
+        let config = super::config::server("acme", "root", ADMIN_PASSWORD, faults);
         let state = AppState::new(&config, Arc::new(move || c.load(Ordering::SeqCst)));
         let mut world = World {
             state,
