@@ -9,10 +9,12 @@
 //! - [`schema`]: our JSON outputs validated against `schemas/reports/*.json`.
 //! - [`config`]: the only construction of `CheckConfig` / `LoadConfig` (and `execute` calls).
 //! - [`render`]: the only calls of the report renderers.
+//! - [`golden`]: insta settings for golden outputs: `tests/snapshots/`, volatile values redacted.
 #![allow(dead_code)]
 
 pub mod admin;
 pub mod config;
+pub mod golden;
 pub mod process;
 pub mod render;
 pub mod schema;
