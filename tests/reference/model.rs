@@ -2,12 +2,10 @@
 //! user, another user or the administrator to the reference server in memory. Every answer is compared with a small
 //! model of the documented rules and of the README's "Choices on open points of the
 //! documentation", and after every step query and list must show exactly what the model holds.
-//! A failure names its seed and step; `MODEL_SEEDS=0x1234,7 cargo test --test reference_model`
+//! A failure names its seed and step; `MODEL_SEEDS=0x1234,7 cargo test --test reference model::`
 //! replays chosen seeds.
 
-mod common;
-
-use common::{Answer, Device, User, World};
+use crate::common::world::{Answer, Device, User, World};
 use futures::{StreamExt, stream};
 use mfa_harness::api::ops;
 use mfa_harness::reference::faults::Fault;

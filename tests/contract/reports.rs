@@ -1,41 +1,20 @@
 //! The JSON report validates against its published schema; the JUnit report is well-formed
 //! XML whose counts match the run, with contract failures and harness errors kept apart.
 
+use crate::common::config::Check;
+use crate::common::{render, schema};
 use mfa_harness::contract::report::{CaseStatus, Report};
-use mfa_harness::contract::{CheckPlan, Format, execute, render};
-use mfa_harness::reference::faults::{Fault, FaultSet};
-use mfa_harness::target::TargetSpec;
-use std::time::Duration;
+use mfa_harness::reference::faults::Fault;
 
 async fn report_with(faults: &[Fault], only: &[&str]) -> Report {
-    let config = CheckPlan {
-        target: TargetSpec::Embedded { faults: FaultSet::new(faults) },
-        only: only.iter().map(|s| s.to_string()).collect(),
-        strict: false,
-        timeout: Duration::from_secs(10),
-        scenarios: None,
-        schemas: None,
-        concurrency: 4,
-    };
-    execute(&config).await.expect("the harness runs").report
-}
-
-fn report_schema() -> jsonschema::Validator {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/reports/check-report.schema.json"))
-            .expect("schema file");
-    jsonschema::validator_for(&serde_json::from_str(&text).expect("schema is JSON")).expect("schema compiles")
+    Check::embedded(faults).only(only).concurrency(4).report().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_report_with_findings_matches_its_schema() {
     let report = report_with(&[Fault::QueryMissingSerial, Fault::ListAllowsNonAdmin], &[]).await;
     assert!(report.summary.failed >= 2, "{:?}", report.summary);
-    let value = serde_json::to_value(&report).unwrap();
-    let validator = report_schema();
-    let errors: Vec<String> =
-        validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    schema::assert_valid(schema::CHECK_REPORT, &render::check_json(&report));
     let query = report.cases.iter().find(|c| c.id == "query.success").unwrap();
     let finding = query.findings.iter().find(|f| f.check == "equals").expect("the missing serial is a finding");
     assert!(finding.message.contains("/virtual_mfa_device/serial_number"), "{}", finding.message);
@@ -45,10 +24,8 @@ async fn json_report_with_findings_matches_its_schema() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_never_contain_a_token_or_seed() {
     let report = report_with(&[Fault::QueryLeaksSeed], &["query."]).await;
-    let json = serde_json::to_string(&report).unwrap();
-    let mut rendered = Vec::new();
-    render(&report, Format::Text, false, &mut rendered).unwrap();
-    let rendered = String::from_utf8(rendered).unwrap();
+    let json = render::check_json(&report).to_string();
+    let rendered = render::check_text(&report);
     for output in [&json, &rendered] {
         assert!(!output.contains("MII"), "a token reached the report");
         assert!(output.contains("[redacted]"), "the leaked seed is shown redacted");
@@ -64,9 +41,7 @@ async fn junit_counts_failures_and_errors_apart() {
     let errors = report.cases.iter().filter(|c| c.status == CaseStatus::Error).count();
     let failures = report.cases.iter().filter(|c| c.status == CaseStatus::Failed).count();
     assert!(errors >= 1, "bind.success cannot run without a seed: {:?}", report.summary);
-    let mut xml = Vec::new();
-    render(&report, Format::Junit, false, &mut xml).unwrap();
-    let xml = String::from_utf8(xml).unwrap();
+    let xml = render::check_junit(&report);
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
     let count = |attr: &str| suite.attribute(attr).unwrap().parse::<usize>().unwrap();

@@ -1,24 +1,18 @@
 //! `check --pool FILE`: two pre-made users serve every case in turn; their devices are reset
 //! after each case, and the pool file's secrets never reach the report.
 
+use crate::common::config::{self, Check};
 use mfa_harness::api::models::CreateUser;
 use mfa_harness::api::ops;
 use mfa_harness::client::HttpClient;
 use mfa_harness::contract::report::CaseStatus;
-use mfa_harness::contract::{CheckPlan, execute};
-use mfa_harness::reference::faults::FaultSet;
-use mfa_harness::reference::{RunningServer, ServerConfig};
+use mfa_harness::reference::RunningServer;
 use mfa_harness::target::{Redactor, Secret, TargetSpec, password_token};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_of_two_users_runs_every_case_and_leaves_no_device() {
-    let config = ServerConfig {
-        domain: "pooled".into(),
-        admin_name: "root".into(),
-        admin_password: "Root-pass-1".into(),
-        faults: FaultSet::default(),
-    };
+    let config = config::server("pooled", "root", "Root-pass-1", &[]);
     let server = RunningServer::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let client = HttpClient::new(&server.base_url, Duration::from_secs(5)).unwrap();
     let redactor = Redactor::default();
@@ -51,16 +45,7 @@ async fn a_pool_of_two_users_runs_every_case_and_leaves_no_device() {
     let file = dir.path().join("pool.toml");
     std::fs::write(&file, toml).unwrap();
 
-    let check = CheckPlan {
-        target: TargetSpec::Pool { url: server.base_url.clone(), file },
-        only: Vec::new(),
-        strict: true,
-        timeout: Duration::from_secs(10),
-        scenarios: None,
-        schemas: None,
-        concurrency: 8,
-    };
-    let report = execute(&check).await.expect("runs").report;
+    let report = Check::target(TargetSpec::Pool { url: server.base_url.clone(), file }).strict(true).report().await;
     let bad: Vec<_> =
         report.cases.iter().filter(|c| c.status != CaseStatus::Passed).map(|c| (&c.id, &c.reason)).collect();
     assert!(bad.is_empty(), "{bad:?}");

@@ -1,11 +1,10 @@
 //! goose's own reports (`--report-file`, `--baseline-file`) and flows from `--scenarios DIR`.
 
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_mfa-harness");
+use crate::common::process::run;
+use std::process::Output;
 
 fn load(args: &[&str]) -> Output {
-    Command::new(BIN).args(["load", "--users", "2", "--run-time", "1s"]).args(args).output().unwrap()
+    run(&[&["load", "--users", "2", "--run-time", "1s"][..], args].concat())
 }
 
 fn assert_exit(out: &Output, code: i32) {

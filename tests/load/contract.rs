@@ -1,32 +1,11 @@
 //! `load` in-process against the embedded server with faults: violations found under load are
 //! counted by step and reason, failed in goose, and never blamed on the wrong step.
 
-use mfa_harness::load::{LoadClient, LoadPlan, execute, summary::LoadSummary};
-
-async fn execute_plan(plan: &LoadPlan) -> mfa_harness::Result<LoadSummary> {
-    execute(plan, None).await
-}
-use mfa_harness::reference::faults::{Fault, FaultSet};
-use mfa_harness::target::TargetSpec;
-use std::time::Duration;
-
-fn config(flow: &str, faults: &[Fault]) -> LoadPlan {
-    LoadPlan {
-        target: TargetSpec::Embedded { faults: FaultSet::new(faults) },
-        flow: flow.to_string(),
-        users: 2,
-        increase_rate: None,
-        run_time: Duration::from_secs(1),
-        rate: None,
-        thresholds: Vec::new(),
-        report_files: Vec::new(),
-        baseline_file: None,
-        scenarios: None,
-        timeout: Duration::from_secs(5),
-        totp_margin: None,
-        client: LoadClient::Connection,
-    }
-}
+use crate::common::config::Load;
+use crate::common::render;
+use mfa_harness::load::LoadClient;
+use mfa_harness::load::summary::LoadSummary;
+use mfa_harness::reference::faults::Fault;
 
 fn step<'a>(summary: &'a LoadSummary, name: &str) -> &'a mfa_harness::load::summary::StepSummary {
     summary.steps.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no {name} step in {summary:?}"))
@@ -34,7 +13,7 @@ fn step<'a>(summary: &'a LoadSummary, name: &str) -> &'a mfa_harness::load::summ
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leaked_seed_is_a_query_violation() {
-    let summary = execute_plan(&config("lifecycle", &[Fault::QueryLeaksSeed])).await.unwrap();
+    let summary = Load::embedded("lifecycle", &[Fault::QueryLeaksSeed]).execute().await;
     assert!(!summary.passed);
     let query = step(&summary, "query");
     assert!(query.count > 0 && query.failures == query.count, "{query:?}");
@@ -42,7 +21,7 @@ async fn a_leaked_seed_is_a_query_violation() {
     for name in ["create", "bind"] {
         assert_eq!(step(&summary, name).failures, 0, "{name}");
     }
-    let rendered = mfa_harness::load::summary::text(&summary);
+    let rendered = render::load_text(&summary);
     assert!(rendered.contains("FAILED") && rendered.contains("× query"), "{rendered}");
     assert_eq!(summary.client, "connection");
 }
@@ -50,8 +29,7 @@ async fn a_leaked_seed_is_a_query_violation() {
 /// goose's own client (what an https:// target uses) judges the answers the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_goose_client_a_leaked_seed_is_a_query_violation_too() {
-    let config = LoadPlan { client: LoadClient::Goose, ..config("lifecycle", &[Fault::QueryLeaksSeed]) };
-    let summary = execute_plan(&config).await.unwrap();
+    let summary = Load::embedded("lifecycle", &[Fault::QueryLeaksSeed]).client(LoadClient::Goose).execute().await;
     assert_eq!(summary.client, "goose");
     assert!(!summary.passed);
     let query = step(&summary, "query");
@@ -65,15 +43,14 @@ async fn through_goose_client_a_leaked_seed_is_a_query_violation_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_goose_client_a_correct_server_passes() {
-    let config = LoadPlan { client: LoadClient::Goose, ..config("create-bind-query", &[]) };
-    let summary = execute_plan(&config).await.unwrap();
+    let summary = Load::embedded("create-bind-query", &[]).client(LoadClient::Goose).execute().await;
     assert!(summary.passed, "{summary:?}");
     assert!(summary.flows_completed > 0 && summary.failed_requests == 0, "{summary:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_create_status_fails_create_and_the_flows_stop_there() {
-    let summary = execute_plan(&config("create-bind-query", &[Fault::CreateReturns200])).await.unwrap();
+    let summary = Load::embedded("create-bind-query", &[Fault::CreateReturns200]).execute().await;
     let create = step(&summary, "create");
     assert!(create.count > 0 && create.failures == create.count, "{create:?}");
     let reason = &summary.errors.iter().find(|e| e.step == "create").unwrap().reason;

@@ -1,30 +1,21 @@
 //! The built binary's `load`: short runs (1 s) against the embedded server and a separate
 //! `serve`, contract violations under load, thresholds, and the JSON summary's schema.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_mfa-harness");
+use crate::common::admin::user_names;
+use crate::common::process::{run, serve};
+use crate::common::schema;
+use std::process::Output;
 
 fn load(args: &[&str]) -> (Output, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("summary.json");
-    let out = Command::new(BIN)
-        .args(["load", "--run-time", "1s", "--json", json.to_str().unwrap()])
-        .args(args)
-        .output()
-        .expect("binary runs");
+    let out = run(&[&["load", "--run-time", "1s", "--json", json.to_str().unwrap()], args].concat());
     let summary = std::fs::read_to_string(&json).map(|t| serde_json::from_str(&t).unwrap()).unwrap_or_default();
     (out, summary)
 }
 
 fn validate(summary: &serde_json::Value) {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/reports/load-summary.schema.json"))
-            .unwrap();
-    let validator = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
-    let errors: Vec<String> = validator.iter_errors(summary).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    schema::assert_valid(schema::LOAD_SUMMARY, summary);
 }
 
 fn step<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
@@ -82,30 +73,12 @@ fn thresholds_decide_the_exit_code() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("p97"));
 }
 
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn against_a_separate_serve_it_leaves_no_users_behind() {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--admin-password", "Load-pass-1"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
-    let server = Server(child, url.trim().to_string());
+    let server = serve().admin_password("Load-pass-1").start();
     let (out, summary) = load(&[
         "--target",
-        &server.1,
+        &server.url,
         "--domain",
         "mfa-harness",
         "--admin-name",
@@ -119,21 +92,6 @@ fn against_a_separate_serve_it_leaves_no_users_behind() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(summary["flows_completed"].as_u64().unwrap() > 0);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let names: Vec<String> = runtime.block_on(async {
-        let client = mfa_harness::client::HttpClient::new(&server.1, std::time::Duration::from_secs(5)).unwrap();
-        let (token, _) = mfa_harness::target::password_token(
-            &client,
-            "mfa-harness",
-            "admin",
-            &mfa_harness::target::Secret::new("Load-pass-1"),
-            &mfa_harness::target::Redactor::default(),
-        )
-        .await
-        .unwrap();
-        let users = client.send(&mfa_harness::api::ops::list_users(Some(token.expose()))).await.unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&users.body).unwrap();
-        body["users"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap().to_string()).collect()
-    });
+    let names = user_names(&server.url, "mfa-harness", "admin", "Load-pass-1");
     assert_eq!(names, vec!["admin".to_string()]);
 }

@@ -1,11 +1,9 @@
 //! The reference server in memory: every endpoint's success path and the documented negative
 //! paths of spec §1–2, with statuses, error codes and body shapes.
 
-mod common;
-
+use crate::common::world::World;
 use axum::body::Body;
 use axum::http::Request;
-use common::World;
 use mfa_harness::api::models::CreateUser;
 use mfa_harness::api::{Body as OpBody, ops};
 use mfa_harness::totp;
@@ -41,7 +39,7 @@ async fn create_is_refused_as_documented() {
     let again = w.create(&u, &u).await.0;
     assert_eq!((again.status, again.code()), (409, "IAM.0005"), "one device per user");
     let admin = w.admin.clone();
-    let ghost = common::User { id: "f".repeat(32), name: "ghost".into(), token: String::new() };
+    let ghost = crate::common::world::User { id: "f".repeat(32), name: "ghost".into(), token: String::new() };
     assert_eq!(w.create(&admin, &ghost).await.0.code(), "IAM.0004");
 }
 

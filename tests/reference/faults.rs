@@ -1,9 +1,7 @@
 //! Each fault of the reference server changes exactly the behaviour its description claims:
 //! every test observes the same thing on the correct server and on the faulty one.
 
-mod common;
-
-use common::World;
+use crate::common::world::World;
 use mfa_harness::api::ops;
 use mfa_harness::reference::faults::Fault;
 use mfa_harness::totp;

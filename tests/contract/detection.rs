@@ -1,26 +1,12 @@
 //! Every fault of the reference server is caught by the contract gate, by the cases expected
 //! to catch it; the correct server passes even under --strict.
 
+use crate::common::config::Check;
 use mfa_harness::contract::report::{CaseStatus, Report};
-use mfa_harness::contract::{CheckPlan, execute};
-use mfa_harness::reference::faults::{Fault, FaultSet};
-use mfa_harness::target::TargetSpec;
-use std::time::Duration;
-
-fn config(faults: &[Fault], strict: bool) -> CheckPlan {
-    CheckPlan {
-        target: TargetSpec::Embedded { faults: FaultSet::new(faults) },
-        only: Vec::new(),
-        strict,
-        timeout: Duration::from_secs(10),
-        scenarios: None,
-        schemas: None,
-        concurrency: 8,
-    }
-}
+use mfa_harness::reference::faults::Fault;
 
 async fn check(faults: &[Fault], strict: bool) -> Report {
-    execute(&config(faults, strict)).await.expect("the harness runs").report
+    Check::embedded(faults).strict(strict).report().await
 }
 
 fn failing(report: &Report) -> Vec<&str> {

@@ -1,50 +1,10 @@
 //! The built binary's `serve` and `totp`: output, exit codes, secrets, shutdown.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use crate::common::process::{Server, run, serve};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mfa-harness");
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `serve` on a free port; returns the process and the first stdout line.
-fn serve(args: &[&str]) -> (Guard, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .env_remove("MFA_ADMIN_PASSWORD")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (Guard(child), line.trim().to_string())
-}
-
-fn stop_and_read_stderr(mut guard: Guard) -> (Option<i32>, String) {
-    let pid = guard.0.id().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = guard.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    guard.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    (status.code(), stderr)
+/// Starts `serve` on a free port, logging at info with stderr kept for [`Server::stop`].
+fn start(args: &[&str]) -> Server {
+    serve().log("info").capture_stderr().args(args).start()
 }
 
 fn token_request(url: &str, password: &str) -> u16 {
@@ -60,11 +20,12 @@ fn token_request(url: &str, password: &str) -> u16 {
 
 #[test]
 fn serve_prints_its_url_first_serves_and_stops_on_sigterm() {
-    let (guard, url) = serve(&["--admin-password", "Given-pass1"]);
+    let server = start(&["--admin-password", "Given-pass1"]);
+    let url = server.url.clone();
     assert!(url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"), "{url}");
     assert_eq!(token_request(&url, "Given-pass1"), 201);
     assert_eq!(token_request(&url, "wrong-Pass1"), 401);
-    let (code, stderr) = stop_and_read_stderr(guard);
+    let (code, stderr) = server.stop();
     assert_eq!(code, Some(0));
     assert!(stderr.contains("/v3/auth/tokens") && stderr.contains("201"), "a log line per request: {stderr}");
     assert!(!stderr.contains("Given-pass1"), "a given password is never printed");
@@ -73,27 +34,27 @@ fn serve_prints_its_url_first_serves_and_stops_on_sigterm() {
 
 #[test]
 fn a_generated_password_is_printed_once_and_works() {
-    let (guard, url) = serve(&[]);
-    assert_eq!(token_request(&url, "not-it-1A"), 401);
-    let (_, stderr) = stop_and_read_stderr(guard);
+    let server = start(&[]);
+    assert_eq!(token_request(&server.url, "not-it-1A"), 401);
+    let (_, stderr) = server.stop();
     let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("admin password")).collect();
     assert_eq!(lines.len(), 1, "{stderr}");
     let password = lines[0].rsplit(' ').next().unwrap();
     assert!(password.len() >= 12, "{password}");
-    let (guard, url) = serve(&["--admin-password", password]);
-    assert_eq!(token_request(&url, password), 201);
-    drop(guard);
+    let server = start(&["--admin-password", password]);
+    assert_eq!(token_request(&server.url, password), 201);
+    drop(server);
 }
 
 #[test]
 fn list_faults_and_bad_faults() {
-    let out = Command::new(BIN).args(["serve", "--list-faults"]).output().unwrap();
+    let out = run(&["serve", "--list-faults"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     for fault in mfa_harness::reference::faults::Fault::ALL {
         assert!(text.contains(fault.name()) && text.contains(fault.description()), "{fault}");
     }
-    let out = Command::new(BIN).args(["serve", "--fault", "nonsense"]).output().unwrap();
+    let out = run(&["serve", "--fault", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--list-faults"));
 }
@@ -102,7 +63,7 @@ fn list_faults_and_bad_faults() {
 fn a_busy_address_is_a_usage_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let out = Command::new(BIN).args(["serve", "--listen", &addr, "--admin-password", "X-pass-12"]).output().unwrap();
+    let out = run(&["serve", "--listen", &addr, "--admin-password", "X-pass-12"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not listen"));
 }
@@ -110,16 +71,15 @@ fn a_busy_address_is_a_usage_error() {
 #[test]
 fn totp_prints_rfc6238_codes_and_rejects_bad_seeds() {
     let seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
-    let out = Command::new(BIN).args(["totp", "--seed", seed, "--at", "59", "--only", "code"]).output().unwrap();
+    let out = run(&["totp", "--seed", seed, "--at", "59", "--only", "code"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "287082");
-    let out =
-        Command::new(BIN).args(["totp", "--seed", seed, "--at", "1111111111", "--only", "bind"]).output().unwrap();
+    let out = run(&["totp", "--seed", seed, "--at", "1111111111", "--only", "bind"]);
     let codes: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect();
     assert_eq!(codes, vec!["081804".to_string(), "050471".to_string()], "steps t−1 and t");
-    let out = Command::new(BIN).args(["totp", "--seed", seed, "--at", "59"]).output().unwrap();
+    let out = run(&["totp", "--seed", seed, "--at", "59"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("code: 287082") && text.contains("bind: "), "{text}");
-    let out = Command::new(BIN).args(["totp", "--seed", "not base32!"]).output().unwrap();
+    let out = run(&["totp", "--seed", "not base32!"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not base32"));
 }

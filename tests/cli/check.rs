@@ -1,47 +1,13 @@
 //! The built binary's `check`: exit codes, report files, and a run against a separately
 //! started `serve` that leaves no users behind.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use crate::common::admin::user_names;
+use crate::common::process::{Server, run, serve};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mfa-harness");
 const PASSWORD: &str = "Check-Pw-9";
 
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(extra: &[&str]) -> Server {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--domain",
-            "acme",
-            "--admin-name",
-            "root",
-            "--admin-password",
-            PASSWORD,
-        ])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    Server(child, line.trim().to_string())
-}
-
-fn harness(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env_remove("MFA_ADMIN_PASSWORD").output().expect("binary runs")
+fn serve_with(faults: &[&str]) -> Server {
+    serve().domain("acme").admin_name("root").admin_password(PASSWORD).faults(faults).start()
 }
 
 fn remote<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -52,22 +18,12 @@ fn remote<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 fn users_left(url: &str) -> Vec<String> {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let client = mfa_harness::client::HttpClient::new(url, std::time::Duration::from_secs(5)).unwrap();
-        let redactor = mfa_harness::target::Redactor::default();
-        let password = mfa_harness::target::Secret::new(PASSWORD);
-        let (token, _) =
-            mfa_harness::target::password_token(&client, "acme", "root", &password, &redactor).await.unwrap();
-        let list = client.send(&mfa_harness::api::ops::list_users(Some(token.expose()))).await.unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&list.body).unwrap();
-        body["users"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap().to_string()).collect()
-    })
+    user_names(url, "acme", "root", PASSWORD)
 }
 
 #[test]
 fn check_of_the_embedded_server_passes_with_exit_0() {
-    let out = harness(&["check"]);
+    let out = run(&["check"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("PASSED") && stdout.contains(" 0 failed"), "{stdout}");
@@ -75,39 +31,39 @@ fn check_of_the_embedded_server_passes_with_exit_0() {
 
 #[test]
 fn check_against_a_separate_serve_passes_and_deletes_its_users() {
-    let server = serve(&[]);
-    let out = harness(&remote(&server.1, &["--format", "json"]));
+    let server = serve_with(&[]);
+    let out = run(&remote(&server.url, &["--format", "json"]));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert!(report["summary"]["passed"].as_u64().unwrap() >= 40, "{}", report["summary"]);
-    assert_eq!(users_left(&server.1), vec!["root".to_string()]);
+    assert_eq!(users_left(&server.url), vec!["root".to_string()]);
 }
 
 #[test]
 fn a_faulty_target_exits_1_and_names_the_case() {
-    let server = serve(&["--fault", "query-missing-serial"]);
+    let server = serve_with(&["query-missing-serial"]);
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("report.xml");
-    let out = harness(&remote(&server.1, &["--format", "junit", "--output", junit.to_str().unwrap()]));
+    let out = run(&remote(&server.url, &["--format", "junit", "--output", junit.to_str().unwrap()]));
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("FAIL  query.success"), "the text report still goes to the log: {stdout}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("name=\"query.success\"") && xml.contains("<failure"), "{xml}");
-    assert_eq!(users_left(&server.1), vec!["root".to_string()]);
+    assert_eq!(users_left(&server.url), vec!["root".to_string()]);
 }
 
 #[test]
 fn usage_errors_exit_2_with_a_message() {
-    let out = harness(&["check", "--target", "http://127.0.0.1:9"]);
+    let out = run(&["check", "--target", "http://127.0.0.1:9"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--admin-password"), "says what is missing");
-    let out = harness(&["check", "--only", "no-such-case"]);
+    let out = run(&["check", "--only", "no-such-case"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("matches no contract case"));
-    let out = harness(&["check", "--target", "ftp://x"]);
+    let out = run(&["check", "--target", "ftp://x"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = harness(&["check", "--fault", "nope"]);
+    let out = run(&["check", "--fault", "nope"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -116,7 +72,7 @@ fn an_unreachable_target_exits_3_without_printing_the_password() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let out = harness(&remote(&url, &["--timeout", "2s"]));
+    let out = run(&remote(&url, &["--timeout", "2s"]));
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("could not reach the target"), "{stderr}");
@@ -125,7 +81,7 @@ fn an_unreachable_target_exits_3_without_printing_the_password() {
 
 #[test]
 fn only_runs_the_matching_cases() {
-    let out = harness(&["check", "--only", "list.*", "--format", "json"]);
+    let out = run(&["check", "--only", "list.*", "--format", "json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = report["cases"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert!(!ids.is_empty() && ids.iter().all(|id| id.starts_with("list.")), "{ids:?}");
@@ -161,7 +117,7 @@ expect = [200]
 "#,
     )
     .unwrap();
-    let out = harness(&[
+    let out = run(&[
         "check",
         "--scenarios",
         dir.path().to_str().unwrap(),
@@ -180,7 +136,7 @@ expect = [200]
     assert_eq!(out.status.code(), Some(1));
 
     std::fs::write(dir.path().join("broken.toml"), "[[case]]\nid = 'x'\n").unwrap();
-    let out = harness(&["check", "--scenarios", dir.path().to_str().unwrap()]);
+    let out = run(&["check", "--scenarios", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.toml"));
 }
@@ -206,7 +162,7 @@ expect = [404]
 "#,
     )
     .unwrap();
-    let out = harness(&["check", "--scenarios", dir.path().to_str().unwrap(), "--only", "mine.", "--format", "json"]);
+    let out = run(&["check", "--scenarios", dir.path().to_str().unwrap(), "--only", "mine.", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let case = &report["cases"][0];

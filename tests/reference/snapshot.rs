@@ -3,12 +3,9 @@
 //! any change of the reference shows up as a snapshot diff in review. No secret of the run may
 //! reach a transcript or a stored snapshot.
 
-use mfa_harness::contract::{CheckPlan, execute};
-use mfa_harness::reference::faults::FaultSet;
+use crate::common::config::Check;
 use mfa_harness::snapshot::normalize::transcript;
-use mfa_harness::target::TargetSpec;
 use std::path::Path;
-use std::time::Duration;
 
 fn looks_secret(text: &str) -> Option<String> {
     for word in text.split(|c: char| !c.is_ascii_alphanumeric() && c != '-') {
@@ -24,17 +21,7 @@ fn looks_secret(text: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reference_transcripts_match_their_snapshots_and_hold_no_secret() {
-    let config = CheckPlan {
-        target: TargetSpec::Embedded { faults: FaultSet::default() },
-        only: Vec::new(),
-        strict: false,
-        timeout: Duration::from_secs(10),
-        scenarios: None,
-        schemas: None,
-        concurrency: 8,
-    };
-    let run = execute(&config).await.unwrap();
-    let (report, runs, redactor) = (run.report, run.runs, run.redactor);
+    let (report, runs, redactor) = Check::embedded(&[]).execute().await;
     assert_eq!(report.summary.failed, 0);
     let transcripts: Vec<(String, String)> =
         runs.iter().map(|run| (run.result.id.clone(), transcript(&run.exchanges))).collect();

@@ -1,58 +1,36 @@
 //! The built binary's `snapshot` against fresh `serve` processes: a baseline, identical runs,
 //! a fault shown as exactly its diff, and `--accept`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use crate::common::process::{Server, run, serve};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mfa-harness");
-
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(faults: &[&str]) -> Server {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--admin-password", "Snap-pass-1"]);
-    for f in faults {
-        cmd.args(["--fault", f]);
-    }
-    let mut child = cmd.env("RUST_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
-    Server(child, url.trim().to_string())
+fn serve_with(faults: &[&str]) -> Server {
+    serve().admin_password("Snap-pass-1").faults(faults).start()
 }
 
 fn snapshot(server: &Server, dir: &std::path::Path, extra: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(["snapshot", "--target", &server.1, "--domain", "mfa-harness", "--admin-name", "admin"])
-        .args(["--admin-password", "Snap-pass-1", "--name", "local", "--dir", dir.to_str().unwrap()])
-        .args(extra)
-        .output()
-        .unwrap()
+    let args = ["snapshot", "--target", &server.url, "--domain", "mfa-harness", "--admin-name", "admin"];
+    let more = ["--admin-password", "Snap-pass-1", "--name", "local", "--dir", dir.to_str().unwrap()];
+    run(&[&args[..], &more, extra].concat())
 }
 
 #[test]
 fn baseline_identical_runs_a_fault_as_its_diff_and_accept() {
     let dir = tempfile::tempdir().unwrap();
-    let first = snapshot(&serve(&[]), dir.path(), &[]);
+    let first = snapshot(&serve_with(&[]), dir.path(), &[]);
     assert_eq!(first.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&first.stdout).contains("there was no baseline"));
     let stored = dir.path().join("local/query.success.snap");
     assert!(stored.exists());
 
-    let second = snapshot(&serve(&[]), dir.path(), &[]);
+    let second = snapshot(&serve_with(&[]), dir.path(), &[]);
     let text = String::from_utf8_lossy(&second.stdout);
     assert_eq!(second.status.code(), Some(0), "fresh ids and seeds, same snapshots: {text}");
     assert!(text.contains("UNCHANGED") && text.contains(" 0 changed"), "{text}");
 
     let serials = || std::fs::read_to_string(&stored).unwrap().matches("\"serial_number\"").count();
     let before = serials();
-    let faulty = snapshot(&serve(&["query-missing-serial"]), dir.path(), &[]);
+    let faulty = snapshot(&serve_with(&["query-missing-serial"]), dir.path(), &[]);
     let text = String::from_utf8_lossy(&faulty.stdout).to_string();
     assert_eq!(faulty.status.code(), Some(1), "{text}");
     assert!(text.contains("changed: query.success"), "{text}");
@@ -62,10 +40,10 @@ fn baseline_identical_runs_a_fault_as_its_diff_and_accept() {
     assert!(added.is_empty(), "only the missing field changes: {added:?}");
     assert!(dir.path().join("local/query.success.snap.new").exists(), "pending for cargo insta review");
 
-    let accepted = snapshot(&serve(&["query-missing-serial"]), dir.path(), &["--accept"]);
+    let accepted = snapshot(&serve_with(&["query-missing-serial"]), dir.path(), &["--accept"]);
     assert_eq!(accepted.status.code(), Some(0));
     assert!(!dir.path().join("local/query.success.snap.new").exists());
-    let after = snapshot(&serve(&["query-missing-serial"]), dir.path(), &[]);
+    let after = snapshot(&serve_with(&["query-missing-serial"]), dir.path(), &[]);
     assert_eq!(after.status.code(), Some(0), "{}", String::from_utf8_lossy(&after.stdout));
     assert_eq!(serials(), before - 1, "the accepted snapshot lacks the query's serial_number");
 }

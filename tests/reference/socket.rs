@@ -1,11 +1,12 @@
 //! The reference server over a real socket on 127.0.0.1:0: the whole lifecycle, and the
 //! atomicity of bind under 64 concurrent requests.
 
+use crate::common::config;
 use mfa_harness::api::models::{BindMfaDevice, CreateUser, UnbindMfaDevice};
 use mfa_harness::api::ops;
 use mfa_harness::client::HttpClient;
-use mfa_harness::reference::faults::{Fault, FaultSet};
-use mfa_harness::reference::{RunningServer, ServerConfig};
+use mfa_harness::reference::RunningServer;
+use mfa_harness::reference::faults::Fault;
 use mfa_harness::target::{Redactor, Secret, password_token};
 use mfa_harness::totp::{self, Seed};
 use std::time::Duration;
@@ -21,12 +22,7 @@ struct Setup {
 }
 
 async fn setup(faults: &[Fault]) -> Setup {
-    let config = ServerConfig {
-        domain: "acme".into(),
-        admin_name: "root".into(),
-        admin_password: "Root-pass-1".into(),
-        faults: FaultSet::new(faults),
-    };
+    let config = config::server("acme", "root", "Root-pass-1", faults);
     let server = RunningServer::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let client = HttpClient::new(&server.base_url, Duration::from_secs(10)).unwrap();
     let r = Redactor::default();
