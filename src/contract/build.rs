@@ -51,6 +51,9 @@ impl CaseState {
             Actor::Own | Actor::Other => self.users.get(&actor).map(|i| i.user_id.clone()),
             Actor::Admin => self.admin.as_ref().map(|a| a.user_id.clone()),
             Actor::Anonymous | Actor::InvalidToken => None,
+            Actor::AlteredToken | Actor::TruncatedToken | Actor::ExtendedToken => {
+                self.users.get(&Actor::Own).map(|i| i.user_id.clone())
+            }
         }
         .unwrap_or_else(|| UNKNOWN_USER_ID.to_string())
     }
@@ -61,6 +64,10 @@ impl CaseState {
             Actor::Admin => self.admin.as_ref().map(|a| a.token.expose().to_string()),
             Actor::Anonymous => None,
             Actor::InvalidToken => Some(self.bogus_token.clone()),
+            Actor::AlteredToken | Actor::TruncatedToken | Actor::ExtendedToken => {
+                let own = self.users.get(&Actor::Own)?.token.expose().to_string();
+                Some(alter(actor, &own))
+            }
         }
     }
 
@@ -113,6 +120,23 @@ impl CaseState {
                 Codes { first, second, uses_step: None }
             }
             (_, CodeMode::Arbitrary) => Codes { first: "000000".into(), second: "000000".into(), uses_step: None },
+        }
+    }
+}
+
+/// A real token made invalid: one character changed in the middle, cut to half, or one
+/// character longer.
+fn alter(actor: Actor, token: &str) -> String {
+    match actor {
+        Actor::TruncatedToken => token.chars().take(token.chars().count() / 2).collect(),
+        Actor::ExtendedToken => format!("{token}A"),
+        _ => {
+            let mut chars: Vec<char> = token.chars().collect();
+            let middle = chars.len() / 2;
+            if let Some(c) = chars.get_mut(middle) {
+                *c = if *c == 'A' { 'B' } else { 'A' };
+            }
+            chars.into_iter().collect()
         }
     }
 }
@@ -183,6 +207,9 @@ pub fn apply_overrides(mut op: Operation, step: &Step, state: &CaseState) -> Ope
     if let Body::Json(body) = &mut op.body {
         for pointer in &step.remove {
             remove_pointer(body, pointer);
+        }
+        for pointer in &step.set_null {
+            set_pointer(body, pointer, Value::Null);
         }
         for (pointer, value) in &step.overrides {
             let mut value = serde_json::to_value(value).unwrap_or(Value::Null);

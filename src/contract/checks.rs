@@ -133,6 +133,12 @@ impl StepContext<'_> {
         findings
     }
 
+    /// The documented reading an answer implements, where the step lists several.
+    pub fn reading(&self, exchange: &Exchange) -> Option<String> {
+        let text = self.step.readings.get(&exchange.status.to_string())?;
+        Some(format!("step {} {} → {}: {text}", self.number, self.step.op, exchange.status))
+    }
+
     /// Rules every answer keeps, whatever the step expects.
     pub fn universal(&self, exchange: &Exchange) -> Vec<Finding> {
         let mut findings = Vec::new();

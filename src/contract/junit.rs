@@ -62,6 +62,9 @@ pub fn render(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
         test.set_classname(format!("mfa-harness.{group}"));
         test.set_time(Duration::from_millis(case.duration_ms));
         test.add_property(("severity", case.severity.to_string().as_str()));
+        for reading in &case.readings {
+            test.add_property(("reading", reading.as_str()));
+        }
         if case.status == CaseStatus::Warned {
             test.set_system_out(details(case));
         }

@@ -4,11 +4,14 @@
 pub mod build;
 pub mod case;
 pub mod checks;
+pub mod generate;
 pub mod json;
 pub mod junit;
 pub mod report;
 pub mod runner;
+pub mod suite;
 pub mod text;
+pub mod verify;
 
 use crate::error::{InternalError, Interrupted, Result, UsageError};
 use crate::schemas::Schemas;
@@ -47,7 +50,7 @@ pub struct CheckRun {
 
 /// Loads the cases a run selects.
 pub fn select_cases(scenarios: Option<&std::path::Path>, only: &[String]) -> Result<Vec<case::Case>> {
-    let cases = case::load(scenarios)?;
+    let cases = suite::load(scenarios)?;
     let selected: Vec<case::Case> = if only.is_empty() {
         cases
     } else {

@@ -77,6 +77,9 @@ pub struct CaseResult {
     pub findings: Vec<Finding>,
     /// Why the case is an error or was skipped.
     pub reason: Option<String>,
+    /// The readings the target implements where the documentation allows several, e.g.
+    /// "step 2 create → 409: OTC documents 409".
+    pub readings: Vec<String>,
 }
 
 /// Counts over all cases.
@@ -90,6 +93,8 @@ pub struct Summary {
     pub skipped: usize,
     pub must_findings: usize,
     pub should_findings: usize,
+    /// Findings on open points: recorded, never failing.
+    pub open_findings: usize,
 }
 
 /// The whole run.
@@ -121,6 +126,7 @@ impl Report {
                 match finding.severity {
                     Severity::Must => summary.must_findings += 1,
                     Severity::Should => summary.should_findings += 1,
+                    Severity::Open => summary.open_findings += 1,
                 }
             }
         }
@@ -144,7 +150,7 @@ impl Report {
         let blocking: Vec<String> = self
             .cases
             .iter()
-            .filter(|c| c.status == CaseStatus::Error && (self.strict || c.severity == Severity::Must))
+            .filter(|c| c.status == CaseStatus::Error && c.severity.fails(self.strict))
             .map(|c| c.id.clone())
             .collect();
         if !blocking.is_empty() {
@@ -154,13 +160,14 @@ impl Report {
     }
 }
 
-/// The status a case gets from its findings.
+/// The status a case gets from its findings: any failing one fails it; a `should` one warns
+/// (outside `--strict`); `open` ones leave it passed.
 pub fn status_from(findings: &[Finding], strict: bool) -> CaseStatus {
-    if findings.iter().any(|f| f.severity == Severity::Must || strict) {
+    if findings.iter().any(|f| f.severity.fails(strict)) {
         CaseStatus::Failed
-    } else if findings.is_empty() {
-        CaseStatus::Passed
-    } else {
+    } else if findings.iter().any(|f| f.severity == Severity::Should) {
         CaseStatus::Warned
+    } else {
+        CaseStatus::Passed
     }
 }

@@ -4,6 +4,7 @@ use super::build::{CaseState, DeviceState, apply_overrides, default_operation};
 use super::case::{Actor, Case, CodeMode, Step};
 use super::checks::{StepContext, request_view, response_view};
 use super::report::{CaseResult, CaseStatus, Finding, status_from};
+use super::verify;
 use crate::api::OpKind;
 use crate::api::models::CreateMfaDeviceResponse;
 use crate::client::Exchange;
@@ -12,11 +13,14 @@ use crate::schemas::Schemas;
 use crate::target::Target;
 use crate::totp::{self, Seed};
 use futures::StreamExt;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Codes are only sent with at least this much of their step left, so that no answer is
 /// judged against a step that ended in flight.
 const STEP_MARGIN: Duration = Duration::from_millis(2500);
+/// The same against the embedded server, which shares our clock and answers in microseconds.
+const EMBEDDED_STEP_MARGIN: Duration = Duration::from_millis(300);
 
 /// A case's result and every exchange it made (for snapshots).
 pub struct CaseRun {
@@ -59,6 +63,7 @@ fn outcome(
         requests,
         findings,
         reason,
+        readings: Vec::new(),
     }
 }
 
@@ -126,9 +131,24 @@ async fn run_steps(
     started: Instant,
 ) -> CaseRun {
     let mut findings = Vec::new();
+    let mut readings = Vec::new();
     let mut exchanges: Vec<(usize, Exchange)> = Vec::new();
+    let mut shown: HashMap<Actor, verify::Shown> = HashMap::new();
+    let mut shows_unbound = None;
     for (index, step) in case.steps.iter().enumerate() {
         let number = index + 1;
+        let verifying = verify::applies(step.op, step.subject, state);
+        if verifying && !shown.contains_key(&step.subject) {
+            match verify::read_back(target, state, step.subject).await {
+                Ok(before) => {
+                    shown.insert(step.subject, before);
+                }
+                Err(e) => {
+                    let reason = format!("could not read the device state back before step {number}: {e}");
+                    return error_run(case, findings, reason, started, exchanges);
+                }
+            }
+        }
         let mode = code_mode(step);
         if mode.is_some_and(|m| needs_seed(step.op, m)) {
             if state.devices.get(&step.subject).is_none_or(|d| d.seed.is_none()) {
@@ -139,11 +159,12 @@ async fn run_steps(
                 return error_run(case, findings, reason, started, exchanges);
             }
             let seed = state.devices.get(&step.subject).and_then(|d| d.seed.clone());
+            let margin = if target.server.is_some() { EMBEDDED_STEP_MARGIN } else { STEP_MARGIN };
             match seed {
                 Some(seed) if step.op == OpKind::Bind && mode == Some(CodeMode::Valid) => {
-                    rules::wait_for_unambiguous_pair(&seed, STEP_MARGIN).await
+                    rules::wait_for_unambiguous_pair(&seed, margin).await
                 }
-                _ => rules::wait_for_step_margin(STEP_MARGIN).await,
+                _ => rules::wait_for_step_margin(margin).await,
             }
         }
         let codes = mode.map(|m| state.codes(step.op, m, step.subject, totp::unix_now())).unwrap_or_default();
@@ -198,15 +219,44 @@ async fn run_steps(
         } else {
             answered.iter().for_each(|e| findings.extend(ctx.check(e)));
             findings.extend(count_findings(&ctx, &answered));
+            if let Some(reading) = answered.first().and_then(|e| ctx.reading(e)) {
+                readings.push(reading);
+            }
         }
-        if let Some(success) = answered.iter().find(|e| (200..300).contains(&e.status)) {
+        let success = answered.iter().find(|e| (200..300).contains(&e.status));
+        if let Some(success) = success {
             remember(state, target, step, &codes, success);
+        }
+        if verifying {
+            let accepted = success.is_some();
+            match verify::read_back(target, state, step.subject).await {
+                Ok(after) => {
+                    let change = verify::Change {
+                        op: step.op,
+                        number,
+                        subject: step.subject,
+                        accepted,
+                        state,
+                        redactor: &target.redactor,
+                    };
+                    if let Some(before) = shown.get(&step.subject) {
+                        findings.extend(verify::judge(&change, before, &after, &mut shows_unbound));
+                    }
+                    shown.insert(step.subject, after);
+                }
+                Err(e) => {
+                    let reason = format!("could not read the device state back after step {number}: {e}");
+                    return error_run(case, findings, reason, started, exchanges);
+                }
+            }
         }
         exchanges.extend(answered.into_iter().map(|e| (number, e)));
     }
     let requests = exchanges.len();
     let status = status_from(&findings, strict);
-    CaseRun { result: outcome(case, status, findings, None, started, requests), exchanges }
+    let mut result = outcome(case, status, findings, None, started, requests);
+    result.readings = readings;
+    CaseRun { result, exchanges }
 }
 
 fn error_run(

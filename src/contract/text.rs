@@ -80,6 +80,9 @@ fn text(report: &Report, colour: bool) -> String {
         if let Some(reason) = &case.reason {
             let _ = writeln!(out, "      {reason}");
         }
+        for reading in &case.readings {
+            let _ = writeln!(out, "      reading: {reading}");
+        }
         if case.status != CaseStatus::Passed {
             let _ = writeln!(out, "      doc: {}", case.doc.join(", "));
             for finding in &case.findings {
@@ -91,7 +94,7 @@ fn text(report: &Report, colour: bool) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{} passed, {} failed, {} warned, {} errors, {} skipped of {} cases ({} must and {} should findings) in {} ms",
+        "{} passed, {} failed, {} warned, {} errors, {} skipped of {} cases ({} must, {} should and {} open findings) in {} ms",
         s.passed,
         s.failed,
         s.warned,
@@ -100,6 +103,7 @@ fn text(report: &Report, colour: bool) -> String {
         s.total,
         s.must_findings,
         s.should_findings,
+        s.open_findings,
         report.duration_ms
     );
     for leftover in &report.cleanup_failures {
