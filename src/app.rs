@@ -29,6 +29,8 @@ pub struct CheckOutput {
     pub format: Format,
     /// The report goes to this file, and a text report still goes to stdout.
     pub output: Option<PathBuf>,
+    /// Print the coverage matrix after the text report.
+    pub coverage: bool,
 }
 
 /// How `load` reports, beyond the text summary on stdout.
@@ -99,6 +101,9 @@ fn check(plan: CheckPlan, output: CheckOutput) -> Result<Outcome> {
             }
         }
         None => stdout(&rendered),
+    }
+    if output.coverage {
+        stdout(contract::coverage::render(&report.coverage).as_bytes());
     }
     Ok(report.outcome()?)
 }

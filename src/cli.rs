@@ -103,6 +103,10 @@ pub struct CheckArgs {
     /// Directory of schemas that replace or add to the embedded ones.
     #[arg(long, value_name = "DIR")]
     pub schemas: Option<PathBuf>,
+    /// Also print the coverage matrix: every cell of the contract's axes with the cases that
+    /// cover it (the JSON report always carries it).
+    #[arg(long)]
+    pub coverage: bool,
     /// How many cases run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
@@ -138,7 +142,7 @@ impl CheckArgs {
             schemas: self.schemas,
             concurrency: self.concurrency as usize,
         };
-        Ok((plan, CheckOutput { format: self.format.into(), output: self.output }))
+        Ok((plan, CheckOutput { format: self.format.into(), output: self.output, coverage: self.coverage }))
     }
 }
 

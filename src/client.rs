@@ -16,6 +16,8 @@ pub struct Exchange {
     pub request_body: Option<Vec<u8>>,
     pub status: u16,
     pub content_type: Option<String>,
+    /// The `Content-Length` header as sent, if the answer had one.
+    pub content_length: Option<String>,
     /// The `X-Subject-Token` header, if the answer carried one.
     pub subject_token: Option<String>,
     pub body: Vec<u8>,
@@ -89,6 +91,7 @@ impl HttpClient {
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = header(http::header::CONTENT_TYPE.as_str());
+        let content_length = header(http::header::CONTENT_LENGTH.as_str());
         let subject_token = header(SUBJECT_TOKEN_HEADER);
         let bytes = response.bytes().await.map_err(classify)?;
         Ok(Exchange {
@@ -99,6 +102,7 @@ impl HttpClient {
             request_body: body.map(|(_, b)| b),
             status,
             content_type,
+            content_length,
             subject_token,
             body: bytes.to_vec(),
             elapsed: started.elapsed(),

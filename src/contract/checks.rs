@@ -150,6 +150,28 @@ impl StepContext<'_> {
                 findings.push(self.finding(exchange, Severity::Must, "seed-leak", message));
             }
         }
+        if exchange.status == 204 {
+            let length = exchange.content_length.as_deref().unwrap_or("0").trim();
+            if !exchange.body.is_empty() || length != "0" {
+                let message = format!(
+                    "204 No Content with a body ({} bytes, Content-Length {length}); a 204 carries none",
+                    exchange.body.len()
+                );
+                findings.push(self.finding(exchange, Severity::Must, "empty-204", message));
+            }
+        }
+        if exchange.status >= 400
+            && let Some(code) =
+                exchange.json().and_then(|v| v.get("error_code").and_then(|c| c.as_str().map(str::to_string)))
+            && let Some((documented, severity)) = error_code_status(&code)
+            && documented != exchange.status
+        {
+            let message = format!(
+                "error_code {code} belongs to status {documented} (iam_02_0006), but the answer is {}",
+                exchange.status
+            );
+            findings.push(self.finding(exchange, severity, "error-code", message));
+        }
         if !exchange.body.is_empty() {
             let content_type = exchange.content_type.as_deref().unwrap_or("");
             if !content_type.to_ascii_lowercase().starts_with("application/json") {
@@ -160,6 +182,27 @@ impl StepContext<'_> {
         }
         findings
     }
+}
+
+/// The status an IAM error code belongs to, by the error table (spec §3.3): `must` for the
+/// codes the seed pages pair with their status (IAM.0001–0007), `should` for the rest of the
+/// table (partly readable on Huawei's site, §5.15). Unknown codes are not judged.
+pub fn error_code_status(code: &str) -> Option<(u16, Severity)> {
+    let (status, severity) = match code {
+        "IAM.0001" => (401, Severity::Must),
+        "IAM.0002" | "IAM.0003" => (403, Severity::Must),
+        "IAM.0004" => (404, Severity::Must),
+        "IAM.0005" => (409, Severity::Must),
+        "IAM.0006" => (500, Severity::Must),
+        "IAM.0007" => (400, Severity::Must),
+        "IAM.0008" | "IAM.0009" | "IAM.0010" | "IAM.0011" | "IAM.0072" | "IAM.0073" => (400, Severity::Should),
+        "IAM.1061" | "IAM.1062" | "IAM.1101" | "IAM.1102" | "IAM.1103" => (400, Severity::Should),
+        "IAM.0012" => (429, Severity::Should),
+        "IAM.0061" | "IAM.0062" | "IAM.0063" | "IAM.0064" | "IAM.0066" | "IAM.0067" => (401, Severity::Should),
+        "IAM.0080" | "IAM.0081" | "IAM.0082" => (403, Severity::Should),
+        _ => return None,
+    };
+    Some((status, severity))
 }
 
 fn list(statuses: &[u16]) -> String {

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod case;
 pub mod checks;
+pub mod coverage;
 pub mod generate;
 pub mod json;
 pub mod junit;
@@ -48,18 +49,21 @@ pub struct CheckRun {
     pub redactor: Redactor,
 }
 
-/// Loads the cases a run selects.
-pub fn select_cases(scenarios: Option<&std::path::Path>, only: &[String]) -> Result<Vec<case::Case>> {
-    let cases = suite::load(scenarios)?;
+/// Loads the cases a run selects, and every case of the suite.
+pub fn select_cases(
+    scenarios: Option<&std::path::Path>,
+    only: &[String],
+) -> Result<(Vec<case::Case>, Vec<case::Case>)> {
+    let all = suite::load(scenarios)?;
     let selected: Vec<case::Case> = if only.is_empty() {
-        cases
+        all.clone()
     } else {
-        cases.into_iter().filter(|c| only.iter().any(|p| case::matches(p, &c.id))).collect()
+        all.iter().filter(|c| only.iter().any(|p| case::matches(p, &c.id))).cloned().collect()
     };
     if selected.is_empty() {
         return Err(UsageError::NoCaseMatches { patterns: only.to_vec() }.into());
     }
-    Ok(selected)
+    Ok((selected, all))
 }
 
 /// The schemas a plan judges with: `--schemas DIR` or the embedded ones.
@@ -80,7 +84,8 @@ pub fn schemas(dir: Option<&std::path::Path>) -> Result<Schemas> {
 /// Opens the target, runs the cases, always closes the target (also on Ctrl-C), and returns
 /// the report with every exchange made and every secret seen (for redaction).
 pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
-    let cases = select_cases(plan.scenarios.as_deref(), &plan.only)?;
+    let (cases, all) = select_cases(plan.scenarios.as_deref(), &plan.only)?;
+    let coverage = coverage::matrix(&cases, &all);
     let schemas = schemas(plan.schemas.as_deref())?;
     let mut interrupts = Interrupts::listen();
     let target = Target::open(&plan.target, plan.timeout).await?;
@@ -97,7 +102,7 @@ pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
         return Err(Interrupted { after: None, summarized: false, forced: false, left }.into());
     };
     let results = runs.iter().map(|r| r.result.clone()).collect();
-    let mut report = Report::new(label, plan.strict, started.elapsed().as_millis() as u64, results);
+    let mut report = Report::new(label, plan.strict, started.elapsed().as_millis() as u64, results, coverage);
     report.cleanup_failures = leftovers.into_iter().map(|(id, why)| format!("{id}: {why}")).collect();
     Ok(CheckRun { report, runs, redactor })
 }

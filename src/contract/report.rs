@@ -109,10 +109,18 @@ pub struct Report {
     pub cases: Vec<CaseResult>,
     /// Users the run created and could not delete again, with the reason.
     pub cleanup_failures: Vec<String>,
+    /// The coverage axes' cells and the cases of this run that cover them.
+    pub coverage: super::coverage::Coverage,
 }
 
 impl Report {
-    pub fn new(target: String, strict: bool, duration_ms: u64, cases: Vec<CaseResult>) -> Report {
+    pub fn new(
+        target: String,
+        strict: bool,
+        duration_ms: u64,
+        cases: Vec<CaseResult>,
+        coverage: super::coverage::Coverage,
+    ) -> Report {
         let mut summary = Summary { total: cases.len(), ..Summary::default() };
         for case in &cases {
             match case.status {
@@ -139,6 +147,7 @@ impl Report {
             summary,
             cases,
             cleanup_failures: Vec::new(),
+            coverage,
         }
     }
 

@@ -233,6 +233,7 @@ mod tests {
             request_body: request.map(|r| r.to_string().into_bytes()),
             status,
             content_type: Some("application/json".into()),
+            content_length: None,
             subject_token: Some("MIIsecret-token-value".into()),
             body: if body.is_null() { Vec::new() } else { body.to_string().into_bytes() },
             elapsed: Duration::from_millis(3),

@@ -169,3 +169,21 @@ expect = [404]
     assert_eq!(case["status"], "skipped");
     assert!(case["reason"].as_str().unwrap().contains("does not implement login-protect-show"), "{case}");
 }
+
+/// `--coverage` prints the matrix after the report: every cell with its severity and cases,
+/// and no uncovered `must` cell; `--only` narrows the cases, so cells go uncovered.
+#[test]
+fn coverage_prints_the_matrix_and_only_narrows_it() {
+    let out = run(&["check", "--coverage"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let summary = stdout.lines().find(|l| l.starts_with("coverage: ")).expect("a coverage line");
+    assert!(summary.contains("not covered: 0 must"), "{summary}");
+    assert!(stdout.contains("  caller  query × altered-token"), "{stdout}");
+    assert!(stdout.contains("  input   bind × authentication-code-first:five-digits"), "{stdout}");
+    let out = run(&["check", "--coverage", "--only", "query.*"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout.lines().find(|l| l.starts_with("coverage: ")).expect("a coverage line");
+    assert!(!summary.contains("not covered: 0 must"), "query cases alone leave must cells open: {summary}");
+    assert!(stdout.contains("NOT COVERED"), "{stdout}");
+}
