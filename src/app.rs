@@ -79,6 +79,18 @@ fn write_file(what: &'static str, path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|source| ReportError::Write { what, path: path.to_path_buf(), source }.into())
 }
 
+/// Fails before the run when a report could not be written where asked (its directory is
+/// missing), so a long run is not lost at its end.
+pub fn check_writable(what: &'static str, path: &Path) -> Result<()> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if parent.is_dir() {
+        return Ok(());
+    }
+    let source =
+        std::io::Error::new(std::io::ErrorKind::NotFound, format!("the directory {} does not exist", parent.display()));
+    Err(ReportError::Write { what, path: path.to_path_buf(), source }.into())
+}
+
 /// Writes to stdout; a closed stdout (`| head`) is not an error worth a message.
 fn stdout(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
@@ -86,6 +98,9 @@ fn stdout(bytes: &[u8]) {
 }
 
 fn check(plan: CheckPlan, output: CheckOutput) -> Result<Outcome> {
+    if let Some(path) = &output.output {
+        check_writable("the report", path)?;
+    }
     let run = runtime()?.block_on(contract::execute(&plan))?;
     let report = &run.report;
     let terminal = std::io::stdout().is_terminal();
@@ -109,6 +124,12 @@ fn check(plan: CheckPlan, output: CheckOutput) -> Result<Outcome> {
 }
 
 fn load(plan: LoadPlan, output: LoadOutput) -> Result<Outcome> {
+    if let Some(path) = &output.json {
+        check_writable("the summary", path)?;
+    }
+    for path in &plan.report_files {
+        check_writable("the goose report", path)?;
+    }
     let on_tick: Option<progress::OnTick> = std::io::stderr().is_terminal().then(|| {
         Arc::new(|tick: &progress::Tick| {
             let mut stderr = std::io::stderr().lock();
@@ -182,6 +203,9 @@ fn serve(plan: ServePlan) -> Result<Outcome> {
 }
 
 fn openapi(output: Option<PathBuf>) -> Result<Outcome> {
+    if let Some(path) = &output {
+        check_writable("the document", path)?;
+    }
     let schemas = schemas::Schemas::embedded()
         .map_err(|e| InternalError::Schemas { detail: sanitize::for_terminal(&e.to_string()) })?;
     let text = serde_json::to_string_pretty(&openapi::document(&schemas))

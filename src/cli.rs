@@ -37,13 +37,33 @@ pub struct TargetArgs {
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
     pub faults: Vec<Fault>,
     /// Per-request timeout, e.g. 10s, 500ms.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
 }
 
 /// Parses `10s`, `500ms`, `1m30s`.
 pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("'{text}' is not a duration such as 10s or 500ms ({e})"))
+}
+
+/// A duration above zero (`--timeout 0s` would fail every request at once).
+pub fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration.is_zero() {
+        return Err("the timeout must be above 0, e.g. 10s or 500ms".into());
+    }
+    Ok(duration)
+}
+
+/// Most users one `load` runs: each is an IAM user created before the attack.
+pub const MAX_USERS: usize = 100_000;
+
+/// `--users`: 1 to [`MAX_USERS`].
+pub fn parse_users(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_USERS).contains(&n) => Ok(n),
+        _ => Err(format!("'{text}' is not a user count from 1 to {MAX_USERS}")),
+    }
 }
 
 impl TargetArgs {
@@ -177,8 +197,8 @@ pub struct LoadArgs {
     /// The flow: create-bind-query, lifecycle, query-only, mixed (or one from --scenarios).
     #[arg(long, default_value = "create-bind-query")]
     pub flow: String,
-    /// Concurrent goose users; each gets its own IAM identity.
-    #[arg(long, default_value_t = 8)]
+    /// Concurrent goose users (1 to 100,000); each gets its own IAM identity.
+    #[arg(long, default_value_t = 8, value_parser = parse_users)]
     pub users: usize,
     /// Users started per second [default: all of them within the first second].
     #[arg(long, value_name = "PER_S")]

@@ -157,8 +157,15 @@ pub async fn password_token(
         .send(&ops::token_by_password(domain, name, password.expose()))
         .await
         .map_err(|e| target_error("could not obtain a token", e))?;
-    let context = format!("could not obtain a token for '{name}' (check --domain, --admin-name, --admin-password)");
+    let context = format!("could not obtain a token for '{name}'");
     if exchange.status != 201 && exchange.status != 200 {
+        // Only a refusal of the credentials is worth a hint about them; a 5xx or a broken
+        // answer is the target's.
+        let context = if matches!(exchange.status, 400 | 401 | 403 | 404) {
+            format!("{context} (check --domain, --admin-name, --admin-password)")
+        } else {
+            context
+        };
         return Err(unexpected(&context, &exchange, redactor));
     }
     let token = exchange
@@ -425,6 +432,18 @@ pub async fn reset_device(client: &HttpClient, admin_token: &str, user_id: &str,
         ops::delete_device(admin, user_id, serial),
     ] {
         let _ = client.send(&op).await;
+    }
+}
+
+/// A URL as reports show it: any `user:password@` it carries is left out.
+pub fn display_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.as_str().trim_end_matches('/').to_string()
+        }
+        _ => url.to_string(),
     }
 }
 

@@ -89,7 +89,7 @@ pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
     let schemas = schemas(plan.schemas.as_deref())?;
     let mut interrupts = Interrupts::listen();
     let target = Target::open(&plan.target, plan.timeout).await?;
-    let label = target.client.base_url().to_string();
+    let label = crate::target::display_url(target.client.base_url());
     let started = Instant::now();
     let runs = tokio::select! {
         runs = runner::run_cases(&target, &cases, &schemas, plan.strict, plan.concurrency) => Some(runs),

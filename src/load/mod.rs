@@ -156,7 +156,7 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
     };
     let facts = RunFacts {
         flow: &flow.name,
-        target: ctx.client.base_url(),
+        target: &crate::target::display_url(ctx.client.base_url()),
         users: plan.users,
         client: if ctx.endpoint.is_some() { "connection" } else { "goose" },
         // goose stops the attack gracefully when its killswitch is set (by our first Ctrl-C).

@@ -187,3 +187,59 @@ fn coverage_prints_the_matrix_and_only_narrows_it() {
     assert!(!summary.contains("not covered: 0 must"), "query cases alone leave must cells open: {summary}");
     assert!(stdout.contains("NOT COVERED"), "{stdout}");
 }
+
+/// Bad values of shared flags are refused before anything runs: a zero timeout, a report file
+/// in a directory that does not exist (the run would be lost at its end), too many load users.
+#[test]
+fn bad_flag_values_exit_2_before_the_run() {
+    let out = run(&["check", "--timeout", "0s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("above 0"));
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir").join("report.xml");
+    let out = run(&["check", "--format", "junit", "--output", missing.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing ran: {}", String::from_utf8_lossy(&out.stdout));
+    let out = run(&["load", "--users", "100001"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 to 100000"));
+}
+
+/// A password in the target URL's userinfo is never printed.
+#[test]
+fn the_userinfo_of_the_target_url_is_never_printed() {
+    let server = serve_with(&[]);
+    let url = server.url.replace("http://", "http://alice:S3cret-userinfo@");
+    let out = run(&remote(&url, &["--only", "query.success"]));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(!stdout.contains("S3cret-userinfo") && !stderr.contains("S3cret-userinfo"), "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("target {}", server.url)), "{stdout}");
+}
+
+/// A target that fails the token request itself (500) is not blamed on the credentials.
+#[test]
+fn a_failing_target_gets_no_credential_hint() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut buf);
+            let body = r#"{"error_msg":"boom","error_code":"IAM.0006"}"#;
+            let answer = format!(
+                "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+        }
+    });
+    let out = run(&remote(&url, &[]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("answered 500"), "{stderr}");
+    assert!(!stderr.contains("check --domain"), "no credential hint for a 500: {stderr}");
+}
