@@ -5,6 +5,9 @@ use crate::api::{AUTH_HEADER, OpKind, Operation, SUBJECT_TOKEN_HEADER};
 use http::Method;
 use std::time::{Duration, Instant};
 
+/// What [`Exchange::subject_token`] holds when the header is there but is not text.
+pub const NOT_TEXT: &str = "\u{0}not text";
+
 /// One request sent and the answer received.
 #[derive(Debug, Clone)]
 pub struct Exchange {
@@ -92,7 +95,11 @@ impl HttpClient {
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = header(http::header::CONTENT_TYPE.as_str());
         let content_length = header(http::header::CONTENT_LENGTH.as_str());
-        let subject_token = header(SUBJECT_TOKEN_HEADER);
+        // A token header that is not visible ASCII is kept as a marker, not taken for a missing one.
+        let subject_token = response
+            .headers()
+            .get(SUBJECT_TOKEN_HEADER)
+            .map(|v| v.to_str().map(str::to_string).unwrap_or_else(|_| NOT_TEXT.to_string()));
         let bytes = response.bytes().await.map_err(classify)?;
         Ok(Exchange {
             kind: op.kind,

@@ -172,6 +172,9 @@ pub async fn password_token(
         .subject_token
         .clone()
         .ok_or_else(|| malformed(&context, "the answer has no X-Subject-Token header".into()))?;
+    if token == crate::client::NOT_TEXT {
+        return Err(malformed(&context, "the X-Subject-Token header is not text (bytes outside visible ASCII)".into()));
+    }
     redactor.add(&token);
     let body: TokenResponse = serde_json::from_slice(&exchange.body)
         .map_err(|e| malformed(&context, format!("the token body is not as documented ({e})")))?;

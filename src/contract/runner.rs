@@ -184,6 +184,15 @@ async fn run_steps(
                 }
             }
         }
+        // A seed in any answer (a faulty target may issue one where it should refuse) is a
+        // secret before anything about the answer is reported.
+        for exchange in &answered {
+            if let Some(seed) = exchange.json().and_then(|v| {
+                v.pointer("/virtual_mfa_device/base32_string_seed").and_then(|s| s.as_str().map(str::to_string))
+            }) {
+                target.redactor.add(&seed);
+            }
+        }
         let ctx = StepContext {
             step,
             number,

@@ -243,3 +243,20 @@ fn a_failing_target_gets_no_credential_hint() {
     assert!(stderr.contains("answered 500"), "{stderr}");
     assert!(!stderr.contains("check --domain"), "no credential hint for a 500: {stderr}");
 }
+
+/// A faulty target that issues a device (and its seed) to a request without a token: the seed
+/// in the finding's received body is redacted in every report format.
+#[test]
+fn a_seed_issued_by_a_faulty_target_is_redacted_in_findings() {
+    for format in ["text", "json", "junit"] {
+        let out =
+            run(&["check", "--fault", "missing-token-accepted", "--only", "create.requires-token", "--format", format]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains("base32_string_seed"), "the finding shows the body: {stdout}");
+        for (at, _) in stdout.match_indices("base32_string_seed") {
+            let after: String = stdout[at..].chars().skip("base32_string_seed".len()).take(40).collect();
+            assert!(after.contains("[redacted]"), "{format}: seed not redacted: …{after}…");
+        }
+    }
+}
