@@ -167,8 +167,10 @@ fn snapshot(plan: SnapshotPlan) -> Result<Outcome> {
 }
 
 fn serve(plan: ServePlan) -> Result<Outcome> {
-    if plan.list_faults {
-        stdout(crate::serve::fault_list().as_bytes());
+    if plan.list_faults || plan.list_readings {
+        let faults = if plan.list_faults { crate::serve::fault_list() } else { String::new() };
+        let readings = if plan.list_readings { crate::serve::reading_list() } else { String::new() };
+        stdout(format!("{faults}{readings}").as_bytes());
         return Ok(Outcome::Passed);
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -193,6 +195,9 @@ fn serve(plan: ServePlan) -> Result<Outcome> {
         }
         for fault in &plan.faults {
             let _ = writeln!(stderr, "fault on: {} — {}", fault.name(), fault.description());
+        }
+        for reading in &plan.readings {
+            let _ = writeln!(stderr, "reading: {} — {}", reading.name(), reading.description());
         }
         drop(stderr);
         shutdown.await;

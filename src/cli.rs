@@ -5,6 +5,7 @@ use crate::contract::{CheckPlan, Format};
 use crate::error::{Result, UsageError};
 use crate::load::{LoadClient, LoadPlan, thresholds::Threshold};
 use crate::reference::faults::{Fault, FaultSet};
+use crate::reference::readings::{Reading, ReadingSet};
 use crate::serve::ServePlan;
 use crate::snapshot::SnapshotPlan;
 use crate::target::{AdminCredentials, Secret, TargetSpec};
@@ -36,6 +37,10 @@ pub struct TargetArgs {
     /// Switch on a fault of the embedded server (repeatable; only without --target).
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
     pub faults: Vec<Fault>,
+    /// Run the embedded server with an alternative documented reading (repeatable; only without
+    /// --target); `mfa-harness serve --list-readings` lists them.
+    #[arg(long = "reading", value_name = "NAME", conflicts_with = "target")]
+    pub readings: Vec<Reading>,
     /// Per-request timeout, e.g. 10s, 500ms.
     #[arg(long, default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
@@ -69,7 +74,10 @@ pub fn parse_users(text: &str) -> std::result::Result<usize, String> {
 impl TargetArgs {
     pub fn into_spec(self) -> Result<TargetSpec> {
         let Some(url) = self.target else {
-            return Ok(TargetSpec::Embedded { faults: FaultSet::new(&self.faults) });
+            return Ok(TargetSpec::Embedded {
+                faults: FaultSet::new(&self.faults),
+                readings: ReadingSet::new(&self.readings),
+            });
         };
         let parsed = url::Url::parse(&url).map_err(|e| UsageError::Flag {
             flag: "--target",
@@ -340,6 +348,13 @@ pub struct ServeArgs {
     /// List the faults with one line each and exit.
     #[arg(long)]
     pub list_faults: bool,
+    /// Pick an alternative reading of an open point of the documentation (repeatable); see
+    /// --list-readings.
+    #[arg(long = "reading", value_name = "NAME")]
+    pub readings: Vec<Reading>,
+    /// List the alternative readings with one line each and exit.
+    #[arg(long)]
+    pub list_readings: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -372,6 +387,8 @@ impl ServeArgs {
             admin_password: self.admin_password,
             faults: self.faults,
             list_faults: self.list_faults,
+            readings: self.readings,
+            list_readings: self.list_readings,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::reference::ServerConfig;
 use crate::reference::faults::{Fault, FaultSet};
+use crate::reference::readings::{Reading, ReadingSet};
 use std::net::SocketAddr;
 
 /// What `serve` runs with.
@@ -14,6 +15,8 @@ pub struct ServePlan {
     pub admin_password: Option<String>,
     pub faults: Vec<Fault>,
     pub list_faults: bool,
+    pub readings: Vec<Reading>,
+    pub list_readings: bool,
 }
 
 impl std::fmt::Debug for ServePlan {
@@ -24,6 +27,7 @@ impl std::fmt::Debug for ServePlan {
             .field("admin_name", &self.admin_name)
             .field("admin_password", &self.admin_password.as_ref().map(|_| "[redacted]"))
             .field("faults", &self.faults)
+            .field("readings", &self.readings)
             .finish()
     }
 }
@@ -36,12 +40,22 @@ impl ServePlan {
             admin_name: self.admin_name.clone(),
             admin_password: self.admin_password.clone().unwrap_or_else(crate::ids::generate_password),
             faults: FaultSet::new(&self.faults),
+            readings: ReadingSet::new(&self.readings),
         }
     }
 }
 
 /// The `--list-faults` text: one fault a line, name then description.
 pub fn fault_list() -> String {
-    let width = Fault::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0);
-    Fault::ALL.iter().map(|f| format!("{:width$}  {}\n", f.name(), f.description())).collect()
+    listing(Fault::ALL.iter().map(|f| (f.name(), f.description())))
+}
+
+/// The `--list-readings` text: one reading a line, name then description.
+pub fn reading_list() -> String {
+    listing(Reading::ALL.iter().map(|r| (r.name(), r.description())))
+}
+
+fn listing<'a>(items: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
+    let width = items.clone().map(|(name, _)| name.len()).max().unwrap_or(0);
+    items.map(|(name, description)| format!("{name:width$}  {description}\n")).collect()
 }

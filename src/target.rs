@@ -7,6 +7,7 @@ use crate::client::{Exchange, HttpClient, TransportError};
 use crate::error::{Detail, InternalError, ProvisionError, Result, TargetError, UsageError};
 use crate::reference::RunningServer;
 use crate::reference::faults::FaultSet;
+use crate::reference::readings::ReadingSet;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -64,8 +65,8 @@ pub struct AdminCredentials {
 /// What to test and how to get identities there.
 #[derive(Clone, Debug)]
 pub enum TargetSpec {
-    /// Start the reference server in-process on 127.0.0.1:0.
-    Embedded { faults: FaultSet },
+    /// Start the reference server in-process on 127.0.0.1:0, with faults and alternative readings.
+    Embedded { faults: FaultSet, readings: ReadingSet },
     /// A remote implementation, with admin credentials to create throw-away users.
     Remote { url: String, admin: AdminCredentials },
     /// A remote implementation with pre-made identities.
@@ -187,8 +188,8 @@ impl Target {
     pub async fn open(spec: &TargetSpec, timeout: Duration) -> Result<Target> {
         let redactor = Redactor::default();
         match spec {
-            TargetSpec::Embedded { faults } => {
-                let server = RunningServer::start_embedded(*faults)
+            TargetSpec::Embedded { faults, readings } => {
+                let server = RunningServer::start_embedded(*faults, *readings)
                     .await
                     .map_err(|source| InternalError::Start { what: "the embedded reference server", source })?;
                 let admin = AdminCredentials {

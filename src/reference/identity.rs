@@ -2,10 +2,10 @@
 
 use super::error::ApiError;
 use super::faults::Fault;
+use super::readings::Reading;
 use super::store::{Caller, LoginProtectSetting, Store, TokenInfo, User};
 use crate::api::models::{CreateUser, LoginProtect, TokenRequest};
 use crate::ids::random_hex;
-use crate::totp;
 use axum::http::StatusCode;
 
 /// Token validity: 24 hours [iam_30_0001].
@@ -121,7 +121,9 @@ impl Store {
         let mut methods = vec!["password".to_string()];
         if has("totp") {
             self.check_login_totp(request, &user_id, now)?;
-            methods.push("totp".to_string());
+            if !self.faults.has(Fault::TotpTokenMethodsPasswordOnly) {
+                methods.push("totp".to_string());
+            }
         }
         let token = crate::ids::random_token();
         let expires_at = now + TOKEN_TTL_SECONDS;
@@ -135,20 +137,29 @@ impl Store {
         };
         let named = totp_user.id.as_deref() == Some(user_id)
             || totp_user.name.as_deref() == self.users.get(user_id).map(|u| u.name.as_str());
-        if !named {
-            return Err(ApiError::invalid_field("auth.identity.totp.user.id"));
-        }
-        let protected = self.users[user_id].login_protect.as_ref().is_some_and(|p| p.enabled && p.method == "vmfa");
-        let Some(device) = self.devices.get_mut(user_id).filter(|d| d.bound && protected) else {
+        let other = totp_user.id.as_deref().filter(|id| self.users.contains_key(*id));
+        let user_id = match other {
+            _ if named => user_id,
+            Some(other) if self.faults.has(Fault::LoginTotpUserUnchecked) => other,
+            _ => return Err(ApiError::invalid_field("auth.identity.totp.user.id")),
+        };
+        let protected = self.users[user_id].login_protect.as_ref().is_some_and(|p| p.is_vmfa());
+        let Some(device) = self.devices.get(user_id).filter(|d| d.bound && protected) else {
             return Err(user_error("IAM.0007", "Login protection by virtual MFA is not enabled for this user."));
         };
         if self.faults.has(Fault::TotpTokenIgnoresPasscode) {
             return Ok(());
         }
-        let last = device.last_step;
-        let steps = totp::window(now).into_iter().filter(|s| last.is_none_or(|l| *s > l));
-        let step = device.seed.matching_step(&totp_user.passcode, steps).ok_or_else(ApiError::bad_passcode)?;
-        device.last_step = Some(step);
+        let replay_ok = self.faults.has(Fault::LoginAcceptsReplay);
+        let Some(step) = self.verify_code(device, &totp_user.passcode, now, replay_ok) else {
+            if self.readings.has(Reading::MfaLogin401) {
+                return Err(ApiError::unauthenticated("Authentication failed: the TOTP passcode is invalid."));
+            }
+            return Err(ApiError::bad_passcode());
+        };
+        if let Some(device) = self.devices.get_mut(user_id) {
+            device.last_step = Some(device.last_step.map_or(step, |l| l.max(step)));
+        }
         Ok(())
     }
 
@@ -195,7 +206,9 @@ impl Store {
         let user = self.users.remove(user_id).expect("checked above");
         self.user_ids_by_name.remove(&user.name);
         self.tokens.retain(|_, t| t.user_id != user_id);
-        if let Some(device) = self.devices.remove(user_id) {
+        if !self.faults.has(Fault::DeleteUserKeepsDevice)
+            && let Some(device) = self.devices.remove(user_id)
+        {
             self.serial_owner.remove(&device.serial);
         }
         Ok(())
@@ -203,29 +216,28 @@ impl Store {
 
     /// Show one user's login protection [iam_08_0016]; never configured → 404.
     pub fn login_protect(&self, caller: &Caller, user_id: &str) -> Result<LoginProtect, ApiError> {
-        if !caller.may_act_for(user_id) {
-            return Err(ApiError::forbidden());
-        }
+        self.require(caller.may_act_for(user_id), Fault::LoginProtectShowOtherUser)?;
         let user = self.users.get(user_id).ok_or_else(|| ApiError::not_found("user", user_id))?;
         let setting = user.login_protect.as_ref().ok_or_else(|| ApiError::not_found("login protect", user_id))?;
+        let shown = if self.faults.has(Fault::LoginProtectShowWrongUser) { &caller.user_id } else { user_id };
         Ok(LoginProtect {
-            user_id: user_id.to_string(),
+            user_id: shown.to_string(),
             enabled: setting.enabled,
             verification_method: setting.method.clone(),
         })
     }
 
-    /// List the users whose login protection is enabled [iam_08_0014].
+    /// List the users whose login protection is enabled [iam_08_0014] (configured, with the
+    /// `login-protects-configured` reading).
     pub fn login_protects(&self, caller: &Caller) -> Result<Vec<LoginProtect>, ApiError> {
-        if !caller.is_admin {
-            return Err(ApiError::forbidden());
-        }
+        self.require(caller.is_admin, Fault::LoginProtectListNonAdmin)?;
+        let configured = self.readings.has(Reading::LoginProtectsConfigured);
         let mut list: Vec<LoginProtect> = self
             .users
             .values()
             .filter_map(|u| {
-                let p = u.login_protect.as_ref().filter(|p| p.enabled)?;
-                Some(LoginProtect { user_id: u.id.clone(), enabled: true, verification_method: p.method.clone() })
+                let p = u.login_protect.as_ref().filter(|p| p.enabled || configured)?;
+                Some(LoginProtect { user_id: u.id.clone(), enabled: p.enabled, verification_method: p.method.clone() })
             })
             .collect();
         list.sort_by(|a, b| a.user_id.cmp(&b.user_id));
@@ -240,10 +252,8 @@ impl Store {
         enabled: bool,
         method: &str,
     ) -> Result<LoginProtect, ApiError> {
-        if !caller.is_admin {
-            return Err(ApiError::forbidden());
-        }
-        if !matches!(method, "sms" | "email" | "vmfa") {
+        self.require(caller.is_admin, Fault::LoginProtectModifyByNonAdmin)?;
+        if !matches!(method, "sms" | "email" | "vmfa") && !self.faults.has(Fault::LoginProtectAcceptsUnknownMethod) {
             return Err(ApiError::invalid_field("login_protect.verification_method"));
         }
         if !self.users.contains_key(user_id) {
@@ -253,7 +263,9 @@ impl Store {
             return Err(user_error("IAM.0007", "Bind a virtual MFA device before enabling vmfa login protection."));
         }
         let user = self.users.get_mut(user_id).expect("checked above");
-        user.login_protect = Some(LoginProtectSetting { enabled, method: method.to_string() });
+        if user.login_protect.is_none() || !self.faults.has(Fault::LoginProtectNotSaved) {
+            user.login_protect = Some(LoginProtectSetting { enabled, method: method.to_string() });
+        }
         Ok(LoginProtect { user_id: user_id.to_string(), enabled, verification_method: method.to_string() })
     }
 }

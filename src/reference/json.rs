@@ -40,14 +40,33 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 ApiError::body_invalid()
             }
         })?;
+        let value = if state.faults.has(Fault::WrongTypeCoerced) { numbers_as_strings(value) } else { value };
         serde_json::from_value(value).map(ApiJson).map_err(|e| {
             let text = e.to_string();
             match text.strip_prefix("missing field ") {
                 Some(field) => ApiError::missing_field(format!("Required property {field} is missing.")),
+                None if state.faults.has(Fault::NullField500) && text.starts_with("invalid type: null") => {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "IAM.0006",
+                        "An unexpected error prevented the server from fulfilling your request.",
+                    )
+                }
                 None => {
                     ApiError::new(StatusCode::BAD_REQUEST, "IAM.0073", "Invalid value for a field of the request body.")
                 }
             }
         })
+    }
+}
+
+/// Every number in `value` as its decimal text (the `wrong-type-coerced` fault's lenient binding).
+fn numbers_as_strings(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Array(items) => Value::Array(items.into_iter().map(numbers_as_strings).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, numbers_as_strings(v))).collect()),
+        other => other,
     }
 }

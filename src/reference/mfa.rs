@@ -5,25 +5,44 @@ use super::faults::Fault;
 use super::json::ApiJson;
 use super::state::AppState;
 use super::store::Caller;
-use crate::api::models::{BindMfaDevice, CreateMfaDeviceRequest, UnbindMfaDevice};
+use crate::api::models::{BindMfaDevice, UnbindMfaDevice};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use std::time::Duration;
 
 /// How long the `bind-not-atomic` fault holds a checked bind before committing it.
 const NON_ATOMIC_WINDOW: Duration = Duration::from_millis(50);
 
+/// Create's body as the server reads it: `user_id` may be absent (the store decides what
+/// that means), but when present it must be a string, as `name` must.
+#[derive(Deserialize)]
+pub struct CreateBody {
+    virtual_mfa_device: CreateDevice,
+}
+
+#[derive(Deserialize)]
+pub struct CreateDevice {
+    name: String,
+    #[serde(default, deserialize_with = "present")]
+    user_id: Option<String>,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(deserializer).map(Some)
+}
+
 /// `POST /v3.0/OS-MFA/virtual-mfa-devices` [iam_08_0019].
 pub async fn mfa_create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(body): ApiJson<CreateMfaDeviceRequest>,
+    ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<Response, ApiError> {
     let device = body.virtual_mfa_device;
-    let (serial, seed) = state.write().mfa_create(&caller, &device.user_id, &device.name)?;
+    let (serial, seed) = state.write().mfa_create(&caller, device.user_id.as_deref(), &device.name)?;
     let mut created = json!({"serial_number": serial, "base32_string_seed": seed.to_base32()});
     if state.faults.has(Fault::CreateOmitsSeed) {
         created.as_object_mut().map(|o| o.remove("base32_string_seed"));
@@ -40,13 +59,15 @@ pub async fn mfa_bind(
 ) -> Result<StatusCode, ApiError> {
     let now = state.now();
     if state.faults.has(Fault::BindNotAtomic) {
-        let step = state.read().mfa_bind_check(&caller, &body, now)?;
+        let checked = state.read().mfa_bind_check(&caller, &body, now)?;
         tokio::time::sleep(NON_ATOMIC_WINDOW).await;
-        state.write().mfa_bind_commit(&body.user_id, step);
+        if let Some(checked) = checked {
+            state.write().mfa_bind_commit(&checked);
+        }
     } else {
         state.write().mfa_bind(&caller, &body, now)?;
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(if state.faults.has(Fault::BindReturns201) { StatusCode::CREATED } else { StatusCode::NO_CONTENT })
 }
 
 /// `PUT /v3.0/OS-MFA/mfa-devices/unbind` [iam_08_0018].
@@ -54,10 +75,14 @@ pub async fn mfa_unbind(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<UnbindMfaDevice>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let now = state.now();
     state.write().mfa_unbind(&caller, &body, now)?;
-    Ok(StatusCode::NO_CONTENT)
+    if state.faults.has(Fault::UnbindReturns200) {
+        return Ok((StatusCode::OK, Json(json!({"user_id": body.user_id, "serial_number": body.serial_number})))
+            .into_response());
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `DELETE /v3.0/OS-MFA/virtual-mfa-devices?user_id=…&serial_number=…` [iam_08_0020].
@@ -84,9 +109,12 @@ pub async fn mfa_show(
     State(state): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let store = state.read();
     let device = store.mfa_show(&caller, &user_id)?;
+    if state.faults.has(Fault::QueryEmptyBody) {
+        return Ok(StatusCode::OK.into_response());
+    }
     let mut shown = json!({"serial_number": device.serial, "user_id": user_id});
     let object = shown.as_object_mut().expect("object literal");
     if state.faults.has(Fault::QueryMissingSerial) {
@@ -98,11 +126,24 @@ pub async fn mfa_show(
     if state.faults.has(Fault::QueryLeaksSeed) {
         object.insert("base32_string_seed".into(), json!(device.seed.to_base32()));
     }
-    Ok(Json(json!({"virtual_mfa_device": shown})))
+    Ok(Json(json!({"virtual_mfa_device": shown})).into_response())
 }
 
 /// `GET /v3.0/OS-MFA/virtual-mfa-devices` [iam_08_0012].
 pub async fn mfa_list(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
-    let devices = state.read().mfa_list(&caller)?;
-    Ok(Json(json!({"virtual_mfa_devices": devices})))
+    let store = state.read();
+    let devices = store.mfa_list(&caller)?;
+    let mut listed = serde_json::to_value(&devices).unwrap_or_default();
+    for (row, item) in listed.as_array_mut().into_iter().flatten().enumerate() {
+        let user_id = item["user_id"].as_str().unwrap_or_default().to_string();
+        if state.faults.has(Fault::ListSerialNumeric) {
+            item["serial_number"] = json!(row + 1);
+        }
+        if state.faults.has(Fault::ListLeaksSeed)
+            && let Some(device) = store.device(&user_id)
+        {
+            item["base32_string_seed"] = json!(device.seed.to_base32());
+        }
+    }
+    Ok(Json(json!({"virtual_mfa_devices": listed})))
 }

@@ -7,19 +7,24 @@ mod iam;
 pub mod identity;
 mod json;
 mod mfa;
+pub mod readings;
+mod shape;
 pub mod state;
 pub mod store;
+mod switches;
+mod verify;
 
 pub use state::{AppState, Clock, ServerConfig};
 
-use error::{ApiError, keystone_body};
-use faults::{Fault, FaultSet};
+use error::ApiError;
+use faults::FaultSet;
+use readings::ReadingSet;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -44,7 +49,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(json::BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), shape_response))
+        .layer(middleware::from_fn_with_state(state.clone(), shape::shape_response))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -55,31 +60,6 @@ async fn route_not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "APIGW.0105", "The method is not allowed for this API.")
-}
-
-/// Gives every error the API's JSON shape (also axum's own rejections) and applies the
-/// response-shape faults.
-async fn shape_response(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let status = response.status();
-    let error = response.extensions().get::<ApiError>().cloned();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if (status.is_client_error() || status.is_server_error()) && error.is_none() && !is_json {
-        response = ApiError::new(status, "IAM.0007", "The request is invalid.").into_response();
-    }
-    if state.faults.has(Fault::ErrorBodyKeystone)
-        && let Some(error) = response.extensions().get::<ApiError>().cloned()
-    {
-        response = (error.status, axum::Json(keystone_body(&error))).into_response();
-    }
-    if state.faults.has(Fault::TextContentType) && response.headers().contains_key(header::CONTENT_TYPE) {
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    }
-    response
 }
 
 /// One `info` line per request: method, path, status, latency. Never headers, query or body.
@@ -116,8 +96,8 @@ impl RunningServer {
     }
 
     /// Starts a server on `127.0.0.1:0` with a generated administrator password.
-    pub async fn start_embedded(faults: FaultSet) -> std::io::Result<RunningServer> {
-        let config = ServerConfig::generated("mfa-harness", "admin", faults);
+    pub async fn start_embedded(faults: FaultSet, readings: ReadingSet) -> std::io::Result<RunningServer> {
+        let config = ServerConfig::generated("mfa-harness", "admin", faults, readings);
         RunningServer::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 

@@ -83,3 +83,32 @@ fn totp_prints_rfc6238_codes_and_rejects_bad_seeds() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not base32"));
 }
+
+#[test]
+fn list_readings_and_serving_with_a_reading() {
+    let out = run(&["serve", "--list-readings"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for reading in mfa_harness::reference::readings::Reading::ALL {
+        assert!(text.contains(reading.name()) && text.contains(reading.description()), "{reading}");
+    }
+    assert!(!text.contains("bind-accepts-any-code"), "readings only, no faults: {text}");
+    let out = run(&["serve", "--reading", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--list-readings"));
+    for command in ["check", "load", "snapshot"] {
+        let out = run(&[command, "--reading", "nonsense"]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let out = run(&[command, "--reading", "serial-iam-mfa", "--target", "http://127.0.0.1:9"]);
+        assert_eq!(out.status.code(), Some(2), "{command}: --reading is for the embedded server only");
+    }
+
+    let server =
+        start(&["--admin-password", "Given-pass1", "--reading", "serial-iam-mfa", "--reading", "mfa-login-401"]);
+    assert_eq!(token_request(&server.url, "Given-pass1"), 201);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0));
+    for name in ["serial-iam-mfa", "mfa-login-401"] {
+        assert!(stderr.lines().any(|l| l.starts_with("reading: ") && l.contains(name)), "{stderr}");
+    }
+}

@@ -9,6 +9,7 @@ use mfa_harness::load::thresholds::Threshold;
 use mfa_harness::load::{self, LoadClient, LoadPlan};
 use mfa_harness::reference::ServerConfig;
 use mfa_harness::reference::faults::{Fault, FaultSet};
+use mfa_harness::reference::readings::{Reading, ReadingSet};
 use mfa_harness::target::{Redactor, TargetSpec};
 use std::time::Duration;
 
@@ -25,7 +26,15 @@ pub struct Check {
 impl Check {
     /// Against the embedded reference server with `faults` switched on.
     pub fn embedded(faults: &[Fault]) -> Check {
-        Check::target(TargetSpec::Embedded { faults: FaultSet::new(faults) })
+        Check::target(TargetSpec::Embedded { faults: FaultSet::new(faults), readings: ReadingSet::default() })
+    }
+
+    /// The embedded server's alternative readings (`--reading`); nothing for another target.
+    pub fn readings(mut self, readings: &[Reading]) -> Check {
+        if let TargetSpec::Embedded { readings: set, .. } = &mut self.target {
+            *set = ReadingSet::new(readings);
+        }
+        self
     }
 
     pub fn target(target: TargetSpec) -> Check {
@@ -89,7 +98,7 @@ impl Load {
     /// `flow` against the embedded reference server with `faults` switched on.
     pub fn embedded(flow: &str, faults: &[Fault]) -> Load {
         Load {
-            target: TargetSpec::Embedded { faults: FaultSet::new(faults) },
+            target: TargetSpec::Embedded { faults: FaultSet::new(faults), readings: ReadingSet::default() },
             flow: flow.to_string(),
             users: 2,
             run_time: Duration::from_secs(1),
@@ -146,10 +155,22 @@ impl Load {
 
 /// The reference server's configuration (for `World` and `RunningServer`).
 pub fn server(domain: &str, admin_name: &str, admin_password: &str, faults: &[Fault]) -> ServerConfig {
+    server_with(domain, admin_name, admin_password, faults, &[])
+}
+
+/// The same with alternative readings.
+pub fn server_with(
+    domain: &str,
+    admin_name: &str,
+    admin_password: &str,
+    faults: &[Fault],
+    readings: &[Reading],
+) -> ServerConfig {
     ServerConfig {
         domain: domain.into(),
         admin_name: admin_name.into(),
         admin_password: admin_password.into(),
         faults: FaultSet::new(faults),
+        readings: ReadingSet::new(readings),
     }
 }

@@ -13,6 +13,10 @@ fn failing(report: &Report) -> Vec<&str> {
     report.cases.iter().filter(|c| c.status == CaseStatus::Failed).map(|c| c.id.as_str()).collect()
 }
 
+/// The cases of the faults no contract case is written for yet (none): such faults are
+/// skipped, and named, by `every_fault_is_caught_by_its_cases` until their cases exist.
+const PENDING: &[&str] = &[];
+
 /// Fault → the cases that must catch it, and whether only `--strict` fails on it.
 fn expected(fault: Fault) -> (&'static [&'static str], bool) {
     use Fault::*;
@@ -41,6 +45,64 @@ fn expected(fault: Fault) -> (&'static [&'static str], bool) {
         MalformedJson500 => (&["create.rejects-malformed-json", "bind.rejects-malformed-json"], false),
         TextContentType => (&["create.success", "query.success"], true),
         TotpTokenIgnoresPasscode => (&["login.totp-token-rejects-wrong-passcode"], false),
+        UnbindIgnoresTokenOwner => (PENDING, true),
+        AdminHeaderTrusted => (PENDING, true),
+        QueryOtherWhenBound => (PENDING, true),
+        ExpiredTokenAccepted => (PENDING, true),
+        LoginProtectModifyByNonAdmin => (PENDING, true),
+        LoginProtectShowOtherUser => (PENDING, true),
+        LoginProtectListNonAdmin => (PENDING, true),
+        CreateReplacesExisting => (PENDING, true),
+        CreateRefusalStillCreates => (PENDING, true),
+        BindUnknownSerial204 => (PENDING, true),
+        BindNotRecorded => (PENDING, true),
+        BindRefusalStillBinds => (PENDING, true),
+        UnbindUnbound204 => (PENDING, true),
+        UnbindRefusalStillUnbinds => (PENDING, true),
+        DeleteBoundAnswers204 => (PENDING, true),
+        QueryUsesCallerId => (PENDING, true),
+        ListOmitsLastDevice => (PENDING, true),
+        ListShowsDeleted => (PENDING, true),
+        ListDuplicatesDevices => (PENDING, true),
+        DeleteUserKeepsDevice => (PENDING, true),
+        LoginProtectNotSaved => (PENDING, true),
+        CreateAcceptsLongName => (PENDING, true),
+        CreateAcceptsEmptyName => (PENDING, true),
+        CreateDefaultsUserId => (PENDING, true),
+        CreateUsesTokenOwner => (PENDING, true),
+        CreateForUnknownUser => (PENDING, true),
+        NullField500 => (PENDING, true),
+        WrongTypeCoerced => (PENDING, true),
+        BindAcceptsOtherUsersSerial => (PENDING, true),
+        UnbindAcceptsOtherUsersSerial => (PENDING, true),
+        DeleteAcceptsOtherUsersSerial => (PENDING, true),
+        DeleteIgnoresSerial => (PENDING, true),
+        CodesTrimmed => (PENDING, true),
+        CodesComparedAsNumbers => (PENDING, true),
+        NonAsciiDigitsAccepted => (PENDING, true),
+        LoginProtectAcceptsUnknownMethod => (PENDING, true),
+        TotpWindow3Steps => (PENDING, true),
+        BindAcceptsReversedPair => (PENDING, true),
+        BindChecksFirstCodeOnly => (PENDING, true),
+        UnbindCodeNotConsumed => (PENDING, true),
+        UnbindVerifiesAdminCode => (PENDING, true),
+        NoContentWithBody => (PENDING, true),
+        NoContentLength => (PENDING, true),
+        BindReturns201 => (PENDING, true),
+        UnbindReturns200 => (PENDING, true),
+        QueryEmptyBody => (PENDING, true),
+        ListSerialNumeric => (PENDING, true),
+        ListLeaksSeed => (PENDING, true),
+        ForbiddenCodeMismatch => (PENDING, true),
+        NotFoundCodeMismatch => (PENDING, true),
+        ErrorMsgMissing => (PENDING, true),
+        ErrorCodeNumeric => (PENDING, true),
+        JsonContentTypeMissing => (PENDING, true),
+        LoginProtectShowWrongUser => (PENDING, true),
+        TotpTokenMethodsPasswordOnly => (PENDING, true),
+        LoginAcceptsReplay => (PENDING, true),
+        LoginTotpUserUnchecked => (PENDING, true),
+        UnbindAllowedWithVmfa => (PENDING, true),
     }
 }
 
@@ -58,8 +120,13 @@ async fn the_correct_server_passes_strict() {
 async fn every_fault_is_caught_by_its_cases() {
     let mut matrix = Vec::new();
     let mut missed = Vec::new();
+    let mut pending = Vec::new();
     for fault in Fault::ALL {
         let (cases, strict_only) = expected(*fault);
+        if cases.is_empty() {
+            pending.push(fault.name());
+            continue;
+        }
         let report = check(&[*fault], true).await;
         let caught = failing(&report);
         for case in cases {
@@ -81,5 +148,8 @@ async fn every_fault_is_caught_by_its_cases() {
         ));
     }
     println!("detection matrix (fault → failing cases):\n{}", matrix.join("\n"));
+    if !pending.is_empty() {
+        eprintln!("skipped, no contract case yet ({}): {}", pending.len(), pending.join(", "));
+    }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
 }

@@ -108,3 +108,28 @@ async fn a_non_atomic_bind_lets_several_win() {
     let statuses = race(&[Fault::BindNotAtomic]).await;
     assert!(statuses.iter().filter(|s| **s == 204).count() > 1, "{statuses:?}");
 }
+
+/// What hyper puts on the wire for a 204 under the two 204 faults: the headers go out, the
+/// body bytes never do (hyper forces a 204's body to nothing).
+#[tokio::test]
+async fn a_faulty_204_keeps_its_headers_but_no_body_on_the_wire() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for (fault, header) in
+        [(Fault::NoContentWithBody, "content-type: application/json"), (Fault::NoContentLength, "content-length: 2")]
+    {
+        let s = setup(&[fault]).await;
+        let mut stream = tokio::net::TcpStream::connect(s.server.addr).await.unwrap();
+        let request = format!(
+            "DELETE /v3/users/{} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-auth-token: {}\r\nconnection: close\r\n\r\n",
+            s.user_id, s.admin
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let text = String::from_utf8_lossy(&raw).to_lowercase();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("http/1.1 204"), "{fault}: {head}");
+        assert!(head.contains(header), "{fault}: {head}");
+        assert_eq!(body, "", "{fault}");
+    }
+}
