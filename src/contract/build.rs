@@ -120,6 +120,16 @@ impl CaseState {
                 Codes { first, second, uses_step: None }
             }
             (_, CodeMode::Arbitrary) => Codes { first: "000000".into(), second: "000000".into(), uses_step: None },
+            (_, CodeMode::Reversed) => Codes { first: code(t), second: code(t - 1), uses_step: None },
+            (op, CodeMode::LeadingZero | CodeMode::Padded | CodeMode::NonAsciiDigits) => {
+                let valid = self.codes(op, CodeMode::Valid, subject, now);
+                let disguise = |c: &str| match mode {
+                    CodeMode::LeadingZero => format!("0{c}"),
+                    CodeMode::Padded => format!(" {c} "),
+                    _ => c.chars().map(|d| char::from_u32(d as u32 - '0' as u32 + 0xFF10).unwrap_or(d)).collect(),
+                };
+                Codes { first: disguise(&valid.first), second: disguise(&valid.second), uses_step: None }
+            }
         }
     }
 }
@@ -218,6 +228,9 @@ pub fn apply_overrides(mut op: Operation, step: &Step, state: &CaseState) -> Ope
             }
             set_pointer(body, pointer, value);
         }
+    }
+    for (name, value) in &step.headers {
+        op.headers.push((name.clone(), state.expand(value)));
     }
     for (key, value) in &step.query {
         let value = state.expand(value);

@@ -94,6 +94,14 @@ pub enum CodeMode {
     Replay,
     /// `000000`: for an administrator's unbind, whose code is not verified.
     Arbitrary,
+    /// Bind: the valid pair in the wrong order (t, t−1).
+    Reversed,
+    /// The valid codes with a leading zero (seven digits, the same number).
+    LeadingZero,
+    /// The valid codes padded with spaces.
+    Padded,
+    /// The valid codes written in fullwidth digits (not ASCII).
+    NonAsciiDigits,
 }
 
 /// One request of a case and what must come back.
@@ -125,6 +133,9 @@ pub struct Step {
     /// Query parameters replaced or added (delete).
     #[serde(default)]
     pub query: BTreeMap<String, String>,
+    /// Extra request headers (templates allowed).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
     /// Accepted statuses, at the case's severity.
     pub expect: Vec<u16>,
     /// A narrower set the documentation prefers; missing it is a `should` finding.

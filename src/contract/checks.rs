@@ -150,6 +150,22 @@ impl StepContext<'_> {
                 findings.push(self.finding(exchange, Severity::Must, "seed-leak", message));
             }
         }
+        if self.step.op == OpKind::List
+            && exchange.status == 200
+            && let Some(devices) =
+                exchange.json().and_then(|v| v.get("virtual_mfa_devices").and_then(|d| d.as_array().cloned()))
+        {
+            let mut serials: Vec<String> =
+                devices.iter().filter_map(|d| d.get("serial_number").map(|s| s.to_string())).collect();
+            let all = serials.len();
+            serials.sort();
+            serials.dedup();
+            if serials.len() != all {
+                let message =
+                    format!("the list shows {} devices but only {} distinct serial numbers", all, serials.len());
+                findings.push(self.finding(exchange, Severity::Must, "listed", message));
+            }
+        }
         if exchange.status == 204 {
             let length = exchange.content_length.as_deref().unwrap_or("0").trim();
             if !exchange.body.is_empty() || length != "0" {

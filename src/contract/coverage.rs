@@ -77,6 +77,10 @@ fn code_mode(step: &Step) -> Option<&'static str> {
         CodeMode::Wrong => "wrong",
         CodeMode::Replay => "replay",
         CodeMode::Arbitrary => "arbitrary",
+        CodeMode::Reversed => "reversed",
+        CodeMode::LeadingZero => "leading-zero",
+        CodeMode::Padded => "padded",
+        CodeMode::NonAsciiDigits => "non-ascii-digits",
     })
 }
 

@@ -1,9 +1,12 @@
 //! Every fault of the reference server is caught by the contract gate, by the cases expected
-//! to catch it; the correct server passes even under --strict.
+//! to catch it (but the known gaps below); every alternative reading, and the correct server,
+//! pass even under --strict with no finding.
 
 use crate::common::config::Check;
+use futures::StreamExt;
 use mfa_harness::contract::report::{CaseStatus, Report};
 use mfa_harness::reference::faults::Fault;
+use mfa_harness::reference::readings::Reading;
 
 async fn check(faults: &[Fault], strict: bool) -> Report {
     Check::embedded(faults).strict(strict).report().await
@@ -13,8 +16,10 @@ fn failing(report: &Report) -> Vec<&str> {
     report.cases.iter().filter(|c| c.status == CaseStatus::Failed).map(|c| c.id.as_str()).collect()
 }
 
-/// The cases of the faults no contract case is written for yet (none): such faults are
-/// skipped, and named, by `every_fault_is_caught_by_its_cases` until their cases exist.
+/// The faults no contract case catches yet — skipped, and named, by
+/// `every_fault_is_caught_by_its_cases`: an expired token needs a token older than 24 h; a
+/// deleted user's device, a user unbind's code reused to bind, and the password+TOTP login's
+/// replay, other user and `methods` need cases that are not written yet (the explorer's work).
 const PENDING: &[&str] = &[];
 
 /// Fault → the cases that must catch it, and whether only `--strict` fails on it.
@@ -45,64 +50,64 @@ fn expected(fault: Fault) -> (&'static [&'static str], bool) {
         MalformedJson500 => (&["create.rejects-malformed-json", "bind.rejects-malformed-json"], false),
         TextContentType => (&["create.success", "query.success"], true),
         TotpTokenIgnoresPasscode => (&["login.totp-token-rejects-wrong-passcode"], false),
-        UnbindIgnoresTokenOwner => (PENDING, true),
-        AdminHeaderTrusted => (PENDING, true),
-        QueryOtherWhenBound => (PENDING, true),
+        UnbindIgnoresTokenOwner => (&["unbind.forbids-other-user", "unbind.caller.other"], false),
+        AdminHeaderTrusted => (&["list.ignores-role-headers"], false),
+        QueryOtherWhenBound => (&["query.forbids-other-user", "query.caller.other"], false),
         ExpiredTokenAccepted => (PENDING, true),
-        LoginProtectModifyByNonAdmin => (PENDING, true),
-        LoginProtectShowOtherUser => (PENDING, true),
-        LoginProtectListNonAdmin => (PENDING, true),
-        CreateReplacesExisting => (PENDING, true),
-        CreateRefusalStillCreates => (PENDING, true),
-        BindUnknownSerial204 => (PENDING, true),
-        BindNotRecorded => (PENDING, true),
-        BindRefusalStillBinds => (PENDING, true),
-        UnbindUnbound204 => (PENDING, true),
-        UnbindRefusalStillUnbinds => (PENDING, true),
-        DeleteBoundAnswers204 => (PENDING, true),
-        QueryUsesCallerId => (PENDING, true),
-        ListOmitsLastDevice => (PENDING, true),
-        ListShowsDeleted => (PENDING, true),
-        ListDuplicatesDevices => (PENDING, true),
+        LoginProtectModifyByNonAdmin => (&["login-protect.forbids-non-admin"], false),
+        LoginProtectShowOtherUser => (&["login-protect.show-forbids-other-user"], false),
+        LoginProtectListNonAdmin => (&["login-protect.list-forbids-non-admin"], false),
+        CreateReplacesExisting => (&["create.second-device-conflicts"], true),
+        CreateRefusalStillCreates => (&["create.refusal-leaves-no-device"], true),
+        BindUnknownSerial204 => (&["bind.unknown-serial", "bind.rejects-another-users-serial"], false),
+        BindNotRecorded => (&["bind.success", "bind.double-bind-conflicts"], false),
+        BindRefusalStillBinds => (&["bind.rejects-wrong-codes", "bind.rejects-stale-codes"], false),
+        UnbindUnbound204 => (&["unbind.not-bound", "unbind.state.created"], true),
+        UnbindRefusalStillUnbinds => (&["unbind.rejects-wrong-code", "unbind.input.authentication-code.empty"], false),
+        DeleteBoundAnswers204 => (&["delete.state.bound"], false),
+        QueryUsesCallerId => (&["bind.success", "bind.double-bind-conflicts"], false),
+        ListOmitsLastDevice => (&["bind.success", "bind.double-bind-conflicts"], false),
+        ListShowsDeleted => (&["delete.admin-success", "delete.user-success"], false),
+        ListDuplicatesDevices => (&["list.success", "lifecycle.full"], false),
         DeleteUserKeepsDevice => (PENDING, true),
-        LoginProtectNotSaved => (PENDING, true),
-        CreateAcceptsLongName => (PENDING, true),
-        CreateAcceptsEmptyName => (PENDING, true),
-        CreateDefaultsUserId => (PENDING, true),
-        CreateUsesTokenOwner => (PENDING, true),
-        CreateForUnknownUser => (PENDING, true),
-        NullField500 => (PENDING, true),
-        WrongTypeCoerced => (PENDING, true),
-        BindAcceptsOtherUsersSerial => (PENDING, true),
-        UnbindAcceptsOtherUsersSerial => (PENDING, true),
-        DeleteAcceptsOtherUsersSerial => (PENDING, true),
-        DeleteIgnoresSerial => (PENDING, true),
-        CodesTrimmed => (PENDING, true),
-        CodesComparedAsNumbers => (PENDING, true),
-        NonAsciiDigitsAccepted => (PENDING, true),
-        LoginProtectAcceptsUnknownMethod => (PENDING, true),
-        TotpWindow3Steps => (PENDING, true),
-        BindAcceptsReversedPair => (PENDING, true),
-        BindChecksFirstCodeOnly => (PENDING, true),
+        LoginProtectNotSaved => (&["login-protect.change-is-saved"], false),
+        CreateAcceptsLongName => (&["create.rejects-long-name", "create.input.name.past-max"], true),
+        CreateAcceptsEmptyName => (&["create.refusal-leaves-no-device", "create.input.name.empty"], true),
+        CreateDefaultsUserId => (&["create.rejects-missing-user-id", "create.input.user-id.missing"], false),
+        CreateUsesTokenOwner => (&["create.forbids-other-user", "create.rejects-missing-user-id"], false),
+        CreateForUnknownUser => (&["create.admin-for-unknown-user"], false),
+        NullField500 => (&["create.input.name.null", "create.input.user-id.null"], false),
+        WrongTypeCoerced => (&["create.rejects-wrong-type", "create.input.name.wrong-type"], false),
+        BindAcceptsOtherUsersSerial => (&["bind.rejects-another-users-serial"], false),
+        UnbindAcceptsOtherUsersSerial => (&["unbind.input.user-id.foreign"], false),
+        DeleteAcceptsOtherUsersSerial => (&["delete.rejects-another-users-serial"], false),
+        DeleteIgnoresSerial => (&["delete.unknown-serial-leaves-an-unbound-device"], false),
+        CodesTrimmed => (&["bind.rejects-padded-codes"], true),
+        CodesComparedAsNumbers => (&["bind.rejects-leading-zero-codes"], true),
+        NonAsciiDigitsAccepted => (&["bind.rejects-non-ascii-digits-codes"], true),
+        LoginProtectAcceptsUnknownMethod => (&["login-protect.rejects-unknown-method"], false),
+        TotpWindow3Steps => (&["bind.rejects-stale-codes"], false),
+        BindAcceptsReversedPair => (&["bind.rejects-reversed-codes"], true),
+        BindChecksFirstCodeOnly => (&["bind.rejects-same-code-twice", "bind.rejects-non-consecutive-codes"], false),
         UnbindCodeNotConsumed => (PENDING, true),
-        UnbindVerifiesAdminCode => (PENDING, true),
-        NoContentWithBody => (PENDING, true),
-        NoContentLength => (PENDING, true),
-        BindReturns201 => (PENDING, true),
-        UnbindReturns200 => (PENDING, true),
-        QueryEmptyBody => (PENDING, true),
-        ListSerialNumeric => (PENDING, true),
-        ListLeaksSeed => (PENDING, true),
-        ForbiddenCodeMismatch => (PENDING, true),
-        NotFoundCodeMismatch => (PENDING, true),
-        ErrorMsgMissing => (PENDING, true),
-        ErrorCodeNumeric => (PENDING, true),
-        JsonContentTypeMissing => (PENDING, true),
-        LoginProtectShowWrongUser => (PENDING, true),
+        UnbindVerifiesAdminCode => (&["unbind.admin-success", "lifecycle.full"], false),
+        NoContentWithBody => (&["bind.success", "bind.double-bind-conflicts"], false),
+        NoContentLength => (&["bind.success", "bind.double-bind-conflicts"], false),
+        BindReturns201 => (&["bind.success", "bind.parallel-exactly-one-wins"], false),
+        UnbindReturns200 => (&["unbind.admin-success", "unbind.user-success"], false),
+        QueryEmptyBody => (&["delete.unknown-serial-leaves-the-device", "query.success"], false),
+        ListSerialNumeric => (&["bind.success", "bind.double-bind-conflicts"], false),
+        ListLeaksSeed => (&["list.success", "lifecycle.full"], false),
+        ForbiddenCodeMismatch => (&["create.forbids-other-user", "bind.forbids-other-user"], false),
+        NotFoundCodeMismatch => (&["create.admin-for-unknown-user", "bind.unknown-serial"], false),
+        ErrorMsgMissing => (&["create.requires-token", "create.rejects-invalid-token"], false),
+        ErrorCodeNumeric => (&["create.requires-token", "create.rejects-invalid-token"], false),
+        JsonContentTypeMissing => (&["create.success", "create.requires-token"], true),
+        LoginProtectShowWrongUser => (&["login-protect.change-is-saved"], false),
         TotpTokenMethodsPasswordOnly => (PENDING, true),
         LoginAcceptsReplay => (PENDING, true),
         LoginTotpUserUnchecked => (PENDING, true),
-        UnbindAllowedWithVmfa => (PENDING, true),
+        UnbindAllowedWithVmfa => (&["unbind.refused-while-login-protection-uses-vmfa"], true),
     }
 }
 
@@ -118,38 +123,66 @@ async fn the_correct_server_passes_strict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_is_caught_by_its_cases() {
+    let checked: Vec<Fault> = Fault::ALL.iter().copied().filter(|f| !expected(*f).0.is_empty()).collect();
+    let pending: Vec<&str> = Fault::ALL.iter().filter(|f| expected(**f).0.is_empty()).map(|f| f.name()).collect();
+    assert!(checked.len() >= 60, "only {} faults have cases", checked.len());
+    let results: Vec<(Fault, Vec<String>, Option<bool>)> = futures::stream::iter(checked)
+        .map(|fault| async move {
+            let (_, strict_only) = expected(fault);
+            let caught: Vec<String> = failing(&check(&[fault], true).await).iter().map(|c| c.to_string()).collect();
+            let lenient_fails = if strict_only {
+                None
+            } else {
+                Some(check(&[fault], false).await.outcome() == Ok(mfa_harness::Outcome::Failed))
+            };
+            (fault, caught, lenient_fails)
+        })
+        .buffered(4)
+        .collect()
+        .await;
     let mut matrix = Vec::new();
     let mut missed = Vec::new();
-    let mut pending = Vec::new();
-    for fault in Fault::ALL {
-        let (cases, strict_only) = expected(*fault);
-        if cases.is_empty() {
-            pending.push(fault.name());
-            continue;
-        }
-        let report = check(&[*fault], true).await;
-        let caught = failing(&report);
+    for (fault, caught, lenient_fails) in results {
+        let (cases, strict_only) = expected(fault);
         for case in cases {
-            if !caught.contains(case) {
+            if !caught.iter().any(|c| c == case) {
                 missed.push(format!("{fault}: {case} did not fail (failing: {caught:?})"));
             }
         }
-        if !strict_only {
-            let lenient = check(&[*fault], false).await;
-            if lenient.outcome() != Ok(mfa_harness::Outcome::Failed) {
-                missed.push(format!("{fault}: check without --strict did not fail"));
-            }
+        if lenient_fails == Some(false) {
+            missed.push(format!("{fault}: check without --strict did not fail"));
         }
-        matrix.push(format!(
-            "{:30} {}{}",
-            fault.name(),
-            caught.join(", "),
-            if strict_only { "  (--strict)" } else { "" }
-        ));
+        let shown = if caught.len() > 4 {
+            format!("{} and {} more", caught[..4].join(", "), caught.len() - 4)
+        } else {
+            caught.join(", ")
+        };
+        matrix.push(format!("{:36} {shown}{}", fault.name(), if strict_only { "  (--strict)" } else { "" }));
     }
     println!("detection matrix (fault → failing cases):\n{}", matrix.join("\n"));
-    if !pending.is_empty() {
-        eprintln!("skipped, no contract case yet ({}): {}", pending.len(), pending.join(", "));
-    }
+    eprintln!("known gaps, no contract case yet ({}): {}", pending.len(), pending.join(", "));
     assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
+
+/// Every alternative reading the documentation allows passes `check --strict` with no
+/// finding at all (its readings are recorded, never held against it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_alternative_reading_passes_strict_with_no_finding() {
+    assert!(Reading::ALL.len() >= 3);
+    for reading in Reading::ALL {
+        let report = Check::embedded(&[]).readings(&[*reading]).strict(true).report().await;
+        let not_passed: Vec<_> = report
+            .cases
+            .iter()
+            .filter(|c| c.status != CaseStatus::Passed || !c.findings.is_empty())
+            .map(|c| (&c.id, c.status, c.findings.first().map(|f| &f.message)))
+            .collect();
+        assert!(not_passed.is_empty(), "{reading}: {not_passed:?}");
+        assert_eq!(report.outcome(), Ok(mfa_harness::Outcome::Passed), "{reading}");
+    }
+    let both = Check::embedded(&[]).readings(&[Reading::CreateConflict400, Reading::DeleteAdminOnly]).strict(true);
+    let report = both.report().await;
+    let readings: Vec<&String> = report.cases.iter().flat_map(|c| &c.readings).collect();
+    assert!(readings.iter().any(|r| r.contains("create → 400")), "the report records the reading: {readings:?}");
+    assert!(readings.iter().any(|r| r.contains("delete → 403")), "{readings:?}");
 }

@@ -2,7 +2,7 @@
 //! failing run against the embedded server, and the JUnit XML of the failing run. Volatile
 //! values are redacted by `common::golden`; the snapshots are in `tests/snapshots/`.
 //!
-//! The failing run switches on `query-missing-serial`: five cases fail, each with the same
+//! The failing run switches on `query-missing-serial`: six cases fail, each with the same
 //! deterministic findings (a schema violation and a missing value).
 
 use crate::common::config::Check;
@@ -12,7 +12,7 @@ use mfa_harness::reference::faults::Fault;
 
 async fn failing_run() -> Report {
     let report = Check::embedded(&[Fault::QueryMissingSerial]).report().await;
-    assert_eq!(report.summary.failed, 5, "{:?}", report.summary);
+    assert_eq!(report.summary.failed, 6, "{:?}", report.summary);
     report
 }
 
