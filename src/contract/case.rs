@@ -193,6 +193,9 @@ pub struct Case {
     /// Needs a password for the own user (token cases); skipped with pool identities without one.
     #[serde(default)]
     pub needs_password: bool,
+    /// Deletes one of its users; skipped with pool identities, which must outlive the run.
+    #[serde(default)]
+    pub deletes_users: bool,
     #[serde(rename = "step")]
     pub steps: Vec<Step>,
     /// Where the case was read from (set by the loader).

@@ -107,6 +107,13 @@ pub async fn run_case(target: &Target, case: &Case, schemas: &Schemas, strict: b
                 exchanges: Vec::new(),
             }
         }
+        None if case.deletes_users && !target.provisions() => {
+            let reason = "deletes its user, and a pool's identities must outlive the run".to_string();
+            CaseRun {
+                result: outcome(case, CaseStatus::Skipped, Vec::new(), Some(reason), started, 0),
+                exchanges: Vec::new(),
+            }
+        }
         None => run_steps(target, case, schemas, strict, &mut state, started).await,
     };
     if !target.provisions() {

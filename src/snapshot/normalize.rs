@@ -94,6 +94,21 @@ impl Normalizer {
         out
     }
 
+    /// A code that is not six ASCII digits but carries one (padded, a leading zero, other
+    /// digits): its generated digits become a placeholder, the disguise stays visible.
+    fn disguised_code(&mut self, s: &str) -> String {
+        let trimmed = s.trim();
+        let digits = trimmed.strip_prefix('0').filter(|d| d.len() == 6).unwrap_or(trimmed);
+        if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            let placeholder = self.placeholder("code", digits);
+            return s.replacen(digits, &placeholder, 1);
+        }
+        if !trimmed.is_empty() && trimmed.chars().all(|c| c.is_numeric() && !c.is_ascii_digit()) {
+            return format!("[non-ascii digits ×{}]", trimmed.chars().count());
+        }
+        self.text(s)
+    }
+
     /// A JSON value normalized by key and by shape; object keys come out sorted.
     pub fn value(&mut self, key: Option<&str>, v: &Value) -> Value {
         match v {
@@ -104,7 +119,7 @@ impl Normalizer {
             Value::String(s) if s.is_empty() => v.clone(),
             Value::String(s) => Value::String(match key.and_then(kind_of_key) {
                 Some("code") if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) => self.placeholder("code", s),
-                Some("code") => self.text(s),
+                Some("code") => self.disguised_code(s),
                 Some(kind) => self.placeholder(kind, s),
                 None => self.text(s),
             }),
