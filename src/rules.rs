@@ -34,19 +34,25 @@ pub async fn wait_for_unambiguous_pair(seed: &Seed, margin: Duration) {
 /// answer: only create may return it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeedForms {
-    returned: String,
-    canonical: String,
+    /// The distinct non-empty forms (one when create returned the canonical form).
+    forms: Vec<String>,
 }
 
 impl SeedForms {
     pub fn of(returned: &str, seed: &Seed) -> SeedForms {
-        SeedForms { returned: returned.to_string(), canonical: seed.to_base32() }
+        let mut forms = vec![returned.to_string()];
+        let canonical = seed.to_base32();
+        if canonical != returned {
+            forms.push(canonical);
+        }
+        forms.retain(|f| !f.is_empty());
+        SeedForms { forms }
     }
 
-    /// Whether `body` carries the seed in either form.
+    /// Whether `body` carries the seed in either form (every measured load answer is scanned,
+    /// so the usual single form is scanned once).
     pub fn leaked_in(&self, body: &[u8]) -> bool {
-        !body.is_empty()
-            && [&self.returned, &self.canonical].iter().any(|s| !s.is_empty() && contains(body, s.as_bytes()))
+        !body.is_empty() && self.forms.iter().any(|s| contains(body, s.as_bytes()))
     }
 }
 
