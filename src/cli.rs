@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and their conversion into the plain plans of [`crate::app`].
 
 use crate::app::{CheckOutput, LoadOutput, Plan, TotpOnly, TotpPlan};
+use crate::contract::explore::ExplorePlan;
 use crate::contract::{CheckPlan, Format};
 use crate::error::{Result, UsageError};
 use crate::load::{LoadClient, LoadPlan, thresholds::Threshold};
@@ -8,7 +9,7 @@ use crate::reference::faults::{Fault, FaultSet};
 use crate::reference::readings::{Reading, ReadingSet};
 use crate::serve::ServePlan;
 use crate::snapshot::SnapshotPlan;
-use crate::target::{AdminCredentials, Secret, TargetSpec};
+use crate::target::{AdminCredentials, Secret, TargetSpec, display_url};
 use crate::totp::Seed;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -138,6 +139,45 @@ pub struct CheckArgs {
     /// How many cases run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// Explore with N random actions judged by the spec's model (300 when N is left out);
+    /// `--explore 0` also turns off the quick exploration every check runs.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "300")]
+    pub explore: Option<usize>,
+    /// Seed of the exploration (printed in every report): the same seed draws the same walks.
+    #[arg(long, value_name = "SEED")]
+    pub seed: Option<u64>,
+    /// Stop exploring (shrinking included) after this long; default 2m with --explore, 20s
+    /// for the quick exploration.
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub explore_time: Option<Duration>,
+    /// Waits for a fresh TOTP step each exploration walk may make (each up to 30 s; a rebind
+    /// after an unbind needs two).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub explore_waits: u32,
+    /// Replay a sequence of exploration actions, as a finding prints it.
+    #[arg(long, value_name = "ACTIONS", conflicts_with = "explore")]
+    pub replay: Option<String>,
+}
+
+/// The start of the command that replays an exploration against the same target.
+fn replay_command(target: &TargetArgs, strict: bool) -> String {
+    let mut words = vec!["mfa-harness check".to_string()];
+    match (&target.target, &target.pool) {
+        (Some(url), Some(pool)) => words.push(format!("--target {} --pool {}", display_url(url), pool.display())),
+        (Some(url), None) => {
+            words.push(format!("--target {}", display_url(url)));
+            let flags = [("--domain", &target.domain), ("--admin-name", &target.admin_name)];
+            words.extend(flags.iter().filter_map(|(flag, value)| value.as_ref().map(|v| format!("{flag} {v}"))));
+        }
+        (None, _) => {
+            words.extend(target.faults.iter().map(|f| format!("--fault {}", f.name())));
+            words.extend(target.readings.iter().map(|r| format!("--reading {}", r.name())));
+        }
+    }
+    if strict {
+        words.push("--strict".into());
+    }
+    words.join(" ")
 }
 
 /// `check --format`.
@@ -159,8 +199,38 @@ impl From<FormatArg> for Format {
 }
 
 impl CheckArgs {
+    /// The exploration a check runs: `--replay`, `--explore N`, or the quick one, which
+    /// `--only` patterns that do not select `explore` leave out.
+    fn explore_plan(&self) -> Result<Option<ExplorePlan>> {
+        let seed = self.seed.unwrap_or_else(crate::contract::explore::random_seed);
+        let command = replay_command(&self.target, self.strict);
+        let mut plan = match (&self.replay, self.explore) {
+            (Some(text), _) => ExplorePlan {
+                replay: Some(crate::contract::explore::action::parse_actions(text)?),
+                ..ExplorePlan::full(1, seed, command)
+            },
+            (None, Some(0)) => return Ok(None),
+            (None, Some(actions)) => {
+                ExplorePlan { ticks: self.explore_waits, ..ExplorePlan::full(actions, seed, command) }
+            }
+            (None, None) => {
+                let selected = self.only.is_empty()
+                    || self.only.iter().any(|p| crate::contract::case::matches(p, crate::contract::explore::CASE_ID));
+                if !selected {
+                    return Ok(None);
+                }
+                ExplorePlan::quick(seed, command)
+            }
+        };
+        if let Some(time) = self.explore_time {
+            plan.time = time;
+        }
+        Ok(Some(plan))
+    }
+
     pub fn into_plan(self) -> Result<(CheckPlan, CheckOutput)> {
         let timeout = self.target.timeout;
+        let explore = self.explore_plan()?;
         let plan = CheckPlan {
             target: self.target.into_spec()?,
             only: self.only,
@@ -169,6 +239,7 @@ impl CheckArgs {
             scenarios: self.scenarios,
             schemas: self.schemas,
             concurrency: self.concurrency as usize,
+            explore,
         };
         Ok((plan, CheckOutput { format: self.format.into(), output: self.output, coverage: self.coverage }))
     }

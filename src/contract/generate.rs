@@ -208,6 +208,64 @@ fn list(statuses: &[u16]) -> String {
     statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
 }
 
+/// How an input class changes one field of a request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mutation {
+    Remove,
+    Null,
+    Set(Value),
+}
+
+/// One input class of one field, as the matrix gives it, for the model-based exploration.
+#[derive(Debug, Clone)]
+pub struct InputVariant {
+    pub op: crate::api::OpKind,
+    pub field: String,
+    /// `name:past-max`: the field's short name and the class, as replay commands write it.
+    pub name: String,
+    pub mutation: Mutation,
+    pub expect: Vec<u16>,
+    pub severity: super::case::Severity,
+    /// The caller the class is meant for (`None`: the template's).
+    pub actor: Option<super::case::Actor>,
+}
+
+/// Every input class of every field of the matrix.
+pub fn input_variants(text: &str) -> Result<Vec<InputVariant>> {
+    let matrix: Matrix = toml::from_str(text).map_err(|e| problem("matrix", e.to_string()))?;
+    let mut variants = Vec::new();
+    for row in &matrix.inputs {
+        let op = crate::api::OpKind::from_name(&row.op).ok_or_else(|| problem(&row.op, "unknown operation".into()))?;
+        let actor = match &row.actor {
+            Some(a) => {
+                Some(Value::String(a.clone()).try_into().map_err(|e: toml::de::Error| problem(a, e.to_string()))?)
+            }
+            None => None,
+        };
+        for class in &row.classes {
+            let mutation = match (&class.value, class.remove, class.null) {
+                (_, true, _) => Mutation::Remove,
+                (_, _, true) => Mutation::Null,
+                (Some(v), _, _) => Mutation::Set(v.clone()),
+                (None, false, false) => return Err(problem(&class.class, "an input class changes nothing".into())),
+            };
+            let severity = Value::String(class.severity.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| problem(&class.class, e.to_string()))?;
+            variants.push(InputVariant {
+                op,
+                field: row.field.clone(),
+                name: format!("{}:{}", short(&row.field), class.class),
+                mutation,
+                expect: class.expect.clone(),
+                severity,
+                actor,
+            });
+        }
+    }
+    Ok(variants)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ pub mod build;
 pub mod case;
 pub mod checks;
 pub mod coverage;
+pub mod explore;
 pub mod generate;
 pub mod json;
 pub mod junit;
@@ -40,6 +41,8 @@ pub struct CheckPlan {
     pub scenarios: Option<PathBuf>,
     pub schemas: Option<PathBuf>,
     pub concurrency: usize,
+    /// The model-based exploration to run alongside the cases, if any.
+    pub explore: Option<explore::ExplorePlan>,
 }
 
 /// A finished run: the report, every exchange of every case, and every secret seen.
@@ -49,10 +52,12 @@ pub struct CheckRun {
     pub redactor: Redactor,
 }
 
-/// Loads the cases a run selects, and every case of the suite.
+/// Loads the cases a run selects, and every case of the suite; `exploring`: the run also
+/// explores, so patterns may select no case.
 pub fn select_cases(
     scenarios: Option<&std::path::Path>,
     only: &[String],
+    exploring: bool,
 ) -> Result<(Vec<case::Case>, Vec<case::Case>)> {
     let all = suite::load(scenarios)?;
     let selected: Vec<case::Case> = if only.is_empty() {
@@ -60,7 +65,7 @@ pub fn select_cases(
     } else {
         all.iter().filter(|c| only.iter().any(|p| case::matches(p, &c.id))).cloned().collect()
     };
-    if selected.is_empty() {
+    if selected.is_empty() && !exploring {
         return Err(UsageError::NoCaseMatches { patterns: only.to_vec() }.into());
     }
     Ok((selected, all))
@@ -84,25 +89,38 @@ pub fn schemas(dir: Option<&std::path::Path>) -> Result<Schemas> {
 /// Opens the target, runs the cases, always closes the target (also on Ctrl-C), and returns
 /// the report with every exchange made and every secret seen (for redaction).
 pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
-    let (cases, all) = select_cases(plan.scenarios.as_deref(), &plan.only)?;
+    let (cases, all) = select_cases(plan.scenarios.as_deref(), &plan.only, plan.explore.is_some())?;
     let coverage = coverage::matrix(&cases, &all);
     let schemas = schemas(plan.schemas.as_deref())?;
     let mut interrupts = Interrupts::listen();
     let target = Target::open(&plan.target, plan.timeout).await?;
     let label = crate::target::display_url(target.client.base_url());
     let started = Instant::now();
+    let exploring = async {
+        match &plan.explore {
+            Some(explore) => Some(explore::explore(&target, &schemas, plan.strict, explore, plan.concurrency).await),
+            None => None,
+        }
+    };
+    let work =
+        async { tokio::join!(runner::run_cases(&target, &cases, &schemas, plan.strict, plan.concurrency), exploring) };
     let runs = tokio::select! {
-        runs = runner::run_cases(&target, &cases, &schemas, plan.strict, plan.concurrency) => Some(runs),
+        runs = work => Some(runs),
         _ = interrupts.next() => None,
     };
     let redactor = target.redactor.clone();
     let leftovers = target.close().await;
-    let Some(runs) = runs else {
+    let Some((runs, explored)) = runs else {
         let left = leftovers.into_iter().map(|(id, _)| id).collect();
         return Err(Interrupted { after: None, summarized: false, forced: false, left }.into());
     };
-    let results = runs.iter().map(|r| r.result.clone()).collect();
+    let mut results: Vec<_> = runs.iter().map(|r| r.result.clone()).collect();
+    let exploration = explored.map(|(result, exploration)| {
+        results.push(result);
+        exploration
+    });
     let mut report = Report::new(label, plan.strict, started.elapsed().as_millis() as u64, results, coverage);
+    report.exploration = exploration;
     report.cleanup_failures = leftovers.into_iter().map(|(id, why)| format!("{id}: {why}")).collect();
     Ok(CheckRun { report, runs, redactor })
 }

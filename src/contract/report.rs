@@ -111,6 +111,8 @@ pub struct Report {
     pub cleanup_failures: Vec<String>,
     /// The coverage axes' cells and the cases of this run that cover them.
     pub coverage: super::coverage::Coverage,
+    /// The model-based exploration, when the run explored: seed, budget, shrunk failures.
+    pub exploration: Option<Exploration>,
 }
 
 impl Report {
@@ -148,6 +150,7 @@ impl Report {
             cases,
             cleanup_failures: Vec::new(),
             coverage,
+            exploration: None,
         }
     }
 
@@ -179,4 +182,29 @@ pub fn status_from(findings: &[Finding], strict: bool) -> CaseStatus {
     } else {
         CaseStatus::Passed
     }
+}
+
+/// A failing walk as the report shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ExploreFailure {
+    pub walk: usize,
+    /// Actions of the walk up to its failure, before shrinking.
+    pub found_after: usize,
+    /// The shrunk sequence, as `--replay` reads it.
+    pub actions: String,
+    pub replay: String,
+    pub message: String,
+}
+
+/// What the exploration did, for the report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Exploration {
+    pub seed: u64,
+    pub walks: usize,
+    pub actions: usize,
+    pub requests: usize,
+    /// The budget, in words.
+    pub budget: String,
+    pub stopped_by_time: bool,
+    pub failures: Vec<ExploreFailure>,
 }

@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 /// Codes are only sent with at least this much of their step left, so that no answer is
 /// judged against a step that ended in flight.
-const STEP_MARGIN: Duration = Duration::from_millis(2500);
+pub(crate) const STEP_MARGIN: Duration = Duration::from_millis(2500);
 /// The same against the embedded server, which shares our clock and answers in microseconds.
-const EMBEDDED_STEP_MARGIN: Duration = Duration::from_millis(300);
+pub(crate) const EMBEDDED_STEP_MARGIN: Duration = Duration::from_millis(300);
 
 /// A case's result and every exchange it made (for snapshots).
 pub struct CaseRun {
@@ -337,7 +337,13 @@ fn count_findings(ctx: &StepContext<'_>, answered: &[Exchange]) -> Vec<Finding> 
 }
 
 /// Carries what a successful answer changed into the case's state.
-fn remember(state: &mut CaseState, target: &Target, step: &Step, codes: &super::build::Codes, exchange: &Exchange) {
+pub(crate) fn remember(
+    state: &mut CaseState,
+    target: &Target,
+    step: &Step,
+    codes: &super::build::Codes,
+    exchange: &Exchange,
+) {
     match step.op {
         OpKind::Create => {
             let Ok(created) = serde_json::from_slice::<CreateMfaDeviceResponse>(&exchange.body) else {

@@ -19,6 +19,11 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("general.toml", include_str!("../../scenarios/contract/general.toml")),
 ];
 
+/// The input classes of the embedded matrix, which the exploration draws from.
+pub fn input_variants() -> Result<Vec<super::generate::InputVariant>> {
+    super::generate::input_variants(MATRIX)
+}
+
 /// Loads the embedded cases, then the `*.toml` files of `dir` (a case with the id of an
 /// embedded one replaces it). Ids must be unique.
 pub fn load(dir: Option<&Path>) -> Result<Vec<Case>> {

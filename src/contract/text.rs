@@ -106,6 +106,18 @@ fn text(report: &Report, colour: bool) -> String {
         s.open_findings,
         report.duration_ms
     );
+    if let Some(e) = &report.exploration {
+        let _ = writeln!(
+            out,
+            "exploration: seed {} · {} · {} walks, {} actions, {} requests{} (the same --seed draws the same walks)",
+            e.seed,
+            e.budget,
+            e.walks,
+            e.actions,
+            e.requests,
+            if e.stopped_by_time { " · stopped by the time bound" } else { "" }
+        );
+    }
     for leftover in &report.cleanup_failures {
         let _ = writeln!(out, "{}", p.paint("33", &format!("cleanup: could not delete user {leftover}")));
     }

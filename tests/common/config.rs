@@ -1,6 +1,7 @@
 //! The one place the tests build a `CheckPlan` or a `LoadPlan` and call `execute` on it,
 //! so a change of those structs or of `execute` touches this file only.
 
+use mfa_harness::contract::explore::ExplorePlan;
 use mfa_harness::contract::report::Report;
 use mfa_harness::contract::runner::CaseRun;
 use mfa_harness::contract::{self, CheckPlan};
@@ -21,6 +22,7 @@ pub struct Check {
     only: Vec<String>,
     strict: bool,
     concurrency: usize,
+    explore: Option<ExplorePlan>,
 }
 
 impl Check {
@@ -38,7 +40,7 @@ impl Check {
     }
 
     pub fn target(target: TargetSpec) -> Check {
-        Check { target, only: Vec::new(), strict: false, concurrency: 8 }
+        Check { target, only: Vec::new(), strict: false, concurrency: 8, explore: None }
     }
 
     /// `--only` patterns.
@@ -49,6 +51,12 @@ impl Check {
 
     pub fn strict(mut self, strict: bool) -> Check {
         self.strict = strict;
+        self
+    }
+
+    /// Explores as `plan` says (cases run only if `only` selects some).
+    pub fn explore(mut self, plan: ExplorePlan) -> Check {
+        self.explore = Some(plan);
         self
     }
 
@@ -67,6 +75,7 @@ impl Check {
             scenarios: None,
             schemas: None,
             concurrency: self.concurrency,
+            explore: self.explore.clone(),
         }
     }
 
