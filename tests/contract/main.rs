@@ -5,6 +5,7 @@
 mod common;
 
 mod detection;
+mod exploration;
 mod golden;
 mod pool;
 mod reports;
