@@ -44,6 +44,10 @@ pub struct TargetArgs {
     /// Per-request timeout, e.g. 10s, 500ms.
     #[arg(long, default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
+    /// Largest answer body read, e.g. 1MiB, 64KiB, 4096: reading stops there, and a longer
+    /// answer is a finding (a provisioning answer: exit 3).
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = crate::client::parse_max_body)]
+    pub max_body: usize,
 }
 
 /// Parses `10s`, `500ms`, `1m30s`.
@@ -160,8 +164,9 @@ impl From<FormatArg> for Format {
 
 impl CheckArgs {
     pub fn into_plan(self) -> Result<(CheckPlan, CheckOutput)> {
-        let timeout = self.target.timeout;
+        let (timeout, max_body) = (self.target.timeout, self.target.max_body);
         let plan = CheckPlan {
+            max_body,
             target: self.target.into_spec()?,
             only: self.only,
             strict: self.strict,
@@ -254,9 +259,10 @@ pub enum ClientArg {
 
 impl LoadArgs {
     pub fn into_plan(self) -> Result<(LoadPlan, LoadOutput)> {
-        let timeout = self.target.timeout;
+        let (timeout, max_body) = (self.target.timeout, self.target.max_body);
         let thresholds = self.thresholds.iter().map(|t| Threshold::parse(t)).collect::<Result<_>>()?;
         let plan = LoadPlan {
+            max_body,
             target: self.target.into_spec()?,
             flow: self.flow,
             users: self.users,
@@ -308,8 +314,9 @@ impl SnapshotArgs {
                 UsageError::Flag { flag: "--name", problem: format!("'{name}' must be a plain folder name") }.into()
             );
         }
-        let timeout = self.target.timeout;
+        let (timeout, max_body) = (self.target.timeout, self.target.max_body);
         Ok(SnapshotPlan {
+            max_body,
             target: self.target.into_spec()?,
             timeout,
             only: self.only,

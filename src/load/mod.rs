@@ -50,6 +50,9 @@ pub struct LoadPlan {
     pub baseline_file: Option<PathBuf>,
     pub scenarios: Option<PathBuf>,
     pub timeout: Duration,
+    /// The most bytes of an answer's body that are read (`--max-body`); a measured answer
+    /// over it is a violation.
+    pub max_body: usize,
     /// Least time left in the TOTP step for a bind to be sent (default: 2 s, 300 ms for the
     /// embedded server, which shares our clock).
     pub totp_margin: Option<Duration>,
@@ -96,7 +99,7 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
     check_options(plan)?;
     let schemas = Schemas::embedded().map_err(|e| InternalError::Schemas { detail: e.to_string() })?;
     let mut interrupts = Interrupts::listen();
-    let target = Target::open(&plan.target, plan.timeout).await?;
+    let target = Target::open(&plan.target, plan.timeout, plan.max_body).await?;
     if let Some(capacity) = target.capacity().filter(|c| *c < plan.users) {
         target.close().await;
         let problem = format!("--users {} needs as many identities; the pool file has {capacity}", plan.users);
@@ -114,11 +117,14 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
             _ => REMOTE_TOTP_MARGIN,
         }),
         endpoint: match plan.client {
-            LoadClient::Connection => {
-                url::Url::parse(target.client.base_url()).ok().and_then(|base| wire::Endpoint::of(&base, plan.timeout))
-            }
+            LoadClient::Connection => url::Url::parse(target.client.base_url())
+                .ok()
+                .and_then(|base| wire::Endpoint::of(&base, plan.timeout, plan.max_body)),
             LoadClient::Goose => None,
         },
+        goose_client: crate::client::reqwest_client(plan.timeout)
+            .map_err(|e| InternalError::Load { what: "could not build the HTTP client", detail: e.to_string() })?,
+        max_body: plan.max_body,
     });
     let started = AtomicBool::new(false);
     let stop = {

@@ -81,6 +81,8 @@ pub fn on_start(ctx: Arc<LoadContext>, scenario: Arc<FlowScenario>) -> Transacti
             };
             let device_name = format!("{}-{}", ctx.device_prefix, user.weighted_users_index);
             let mut session = Session::new(&identity, device_name, ctx.endpoint.clone());
+            // goose's own client follows redirects and cannot be told otherwise: ours replaces it.
+            user.client = ctx.goose_client.clone();
             for step in &scenario.setup {
                 if !unmeasured(&ctx, &mut session, *step).await {
                     break;
