@@ -1,7 +1,7 @@
 //! Sends [`Operation`]s over HTTP with reqwest and records each exchange, for the contract
 //! runner, snapshots and provisioning.
 //!
-//! The one reqwest setup of the harness ([`reqwest_client`]): no redirect is ever followed
+//! The one reqwest setup of the harness ([`reqwest_builder`]): no redirect is ever followed
 //! (the API documents none, and following one would send the token request's password, or a
 //! token, wherever the target points), and no answer body is read past `--max-body`.
 
@@ -44,15 +44,14 @@ pub fn parse_max_body(text: &str) -> Result<usize, String> {
     }
 }
 
-/// The reqwest client every part of the harness uses: redirects are never followed (a 3xx is
-/// an answer like any other), and `timeout` bounds each request, its body included.
-pub fn reqwest_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
+/// The reqwest setup every client of the harness starts from: redirects are never followed
+/// (a 3xx is an answer like any other), and `timeout` bounds each request, its body included.
+pub fn reqwest_builder(timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .pool_max_idle_per_host(64)
         .user_agent(concat!("mfa-harness/", env!("CARGO_PKG_VERSION")))
-        .build()
 }
 
 /// A body buffer grows by doubling up to this size, then takes room for the whole limit at
@@ -156,7 +155,7 @@ impl HttpClient {
 
     /// A client that reads at most `max_body` bytes of each answer.
     pub fn with_max_body(base: &str, timeout: Duration, max_body: usize) -> Result<HttpClient, TransportError> {
-        let inner = reqwest_client(timeout).map_err(|e| TransportError::Other {
+        let inner = reqwest_builder(timeout).build().map_err(|e| TransportError::Other {
             method: Method::GET,
             path: base.to_string(),
             reason: e.to_string(),

@@ -122,7 +122,10 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
                 .and_then(|base| wire::Endpoint::of(&base, plan.timeout, plan.max_body)),
             LoadClient::Goose => None,
         },
-        goose_client: crate::client::reqwest_client(plan.timeout)
+        // No gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
+        goose_client: crate::client::reqwest_builder(plan.timeout)
+            .gzip(false)
+            .build()
             .map_err(|e| InternalError::Load { what: "could not build the HTTP client", detail: e.to_string() })?,
         max_body: plan.max_body,
     });
@@ -225,8 +228,8 @@ async fn attack(
         .into_iter()
         .collect::<Result<_>>()?;
     *ctx.identities.lock().unwrap_or_else(|e| e.into_inner()) = identities;
-    // One client shared by every user (its pool holds one connection per request in flight);
-    // no gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
+    // goose's shared client is built from this, and then replaced in every user by
+    // `ctx.goose_client` (one client, one pool, no redirects: goose's builder has no such option).
     let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(plan.timeout).gzip(false);
     let mut goose = GooseAttack::initialize_with_config(goose_configuration(plan, flow, target.client.base_url()))
         .and_then(|g| g.set_client_builder_without_cookies(client))
