@@ -44,6 +44,11 @@ async fn send_unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -
     let now = totp::unix_now();
     let Some(op) = session.operation(step, &ctx.admin_token, now) else { return Some(false) };
     match ctx.client.send(&op).await {
+        Ok(e) if e.cut_at.is_some() => {
+            let reason = format!("status {}: the body exceeds {} bytes (--max-body)", e.status, ctx.max_body);
+            ctx.recorder.unmeasured_error(step, &reason);
+            Some(false)
+        }
         Ok(e) if e.status == step.expected_status() => {
             session.remember(step, &e.body);
             Some(true)

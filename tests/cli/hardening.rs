@@ -95,6 +95,13 @@ fn endless_mfa_answers_are_body_size_findings_and_load_violations() {
         assert_eq!(out.status.code(), Some(1), "{client}: {stdout}{stderr}");
         assert!(stdout.contains("status 201: the body exceeds 65536 bytes (--max-body)"), "{client}: {stdout}");
     }
+    // query-only creates and binds its device unmeasured, through the harness's own client.
+    let args = ["load", "--users", "1", "--run-time", "1s", "--flow", "query-only"];
+    let out = run(&[&args[..], &creds, &mine].concat());
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("create (unmeasured): status 201: the body exceeds 65536 bytes"), "{stdout}");
+    assert!(stdout.contains("query: status 200: the body exceeds 65536 bytes"), "{stdout}");
 }
 
 /// Every command against a target that answers every request with an endless body: exit 3
