@@ -69,15 +69,20 @@ print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
 server.serve_forever()
 PY
 
-start() { # start NAME CMD...: runs CMD in the background, waits for its first stdout line
+launch() { # launch NAME CMD...: runs CMD in the background (killed on exit), stdout to $OUT/NAME.url
   "${@:2}" > "$OUT/$1.url" 2>/dev/null &
   PIDS+=($!)
+}
+url_of() { # url_of NAME: the first stdout line of what `launch NAME` started
   for _ in $(seq 100); do [ -s "$OUT/$1.url" ] && break; sleep 0.1; done
   head -1 "$OUT/$1.url"
 }
-SERVE=$(RUST_LOG=warn start serve "$MFA_HARNESS" serve --listen 127.0.0.1:0 --admin-password 'Rss-pass-1')
-ALL=$(start all python3 "$OUT/hostile.py" all)
-MFA=$(start mfa python3 "$OUT/hostile.py" mfa "$SERVE")
+launch serve env RUST_LOG=warn "$MFA_HARNESS" serve --listen 127.0.0.1:0 --admin-password 'Rss-pass-1'
+launch all python3 "$OUT/hostile.py" all
+SERVE=$(url_of serve)
+launch mfa python3 "$OUT/hostile.py" mfa "$SERVE"
+ALL=$(url_of all)
+MFA=$(url_of mfa)
 
 failed=0
 measure() { # measure LABEL EXPECTED_EXIT ARGS...: prints exit code, wall time and peak RSS
