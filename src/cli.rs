@@ -45,6 +45,10 @@ pub struct TargetArgs {
     /// Per-request timeout, e.g. 10s, 500ms.
     #[arg(long, default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
+    /// Largest answer body read, e.g. 1MiB, 64KiB, 4096: reading stops there, and a longer
+    /// answer is a finding (a provisioning answer: exit 3).
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = crate::client::parse_max_body)]
+    pub max_body: usize,
 }
 
 /// Parses `10s`, `500ms`, `1m30s`.
@@ -146,12 +150,10 @@ pub struct CheckArgs {
     /// Seed of the exploration (printed in every report): the same seed draws the same walks.
     #[arg(long, value_name = "SEED")]
     pub seed: Option<u64>,
-    /// Stop exploring (shrinking included) after this long; default 2m with --explore, 20s
-    /// for the quick exploration.
+    /// Stop exploring (shrinking included) after this long (default 2m; quick exploration 20s).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub explore_time: Option<Duration>,
-    /// Waits for a fresh TOTP step each exploration walk may make (each up to 30 s; a rebind
-    /// after an unbind needs two).
+    /// Waits (up to 30 s each) for a fresh TOTP step per exploration walk; a rebind needs two.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub explore_waits: u32,
     /// Replay a sequence of exploration actions, as a finding prints it.
@@ -199,8 +201,7 @@ impl From<FormatArg> for Format {
 }
 
 impl CheckArgs {
-    /// The exploration a check runs: `--replay`, `--explore N`, or the quick one, which
-    /// `--only` patterns that do not select `explore` leave out.
+    /// `--replay`, `--explore N`, or the quick exploration (unless `--only` leaves it out).
     fn explore_plan(&self) -> Result<Option<ExplorePlan>> {
         let seed = self.seed.unwrap_or_else(crate::contract::explore::random_seed);
         let command = replay_command(&self.target, self.strict);
@@ -229,9 +230,10 @@ impl CheckArgs {
     }
 
     pub fn into_plan(self) -> Result<(CheckPlan, CheckOutput)> {
-        let timeout = self.target.timeout;
+        let (timeout, max_body) = (self.target.timeout, self.target.max_body);
         let explore = self.explore_plan()?;
         let plan = CheckPlan {
+            max_body,
             target: self.target.into_spec()?,
             only: self.only,
             strict: self.strict,
@@ -325,9 +327,10 @@ pub enum ClientArg {
 
 impl LoadArgs {
     pub fn into_plan(self) -> Result<(LoadPlan, LoadOutput)> {
-        let timeout = self.target.timeout;
+        let (timeout, max_body) = (self.target.timeout, self.target.max_body);
         let thresholds = self.thresholds.iter().map(|t| Threshold::parse(t)).collect::<Result<_>>()?;
         let plan = LoadPlan {
+            max_body,
             target: self.target.into_spec()?,
             flow: self.flow,
             users: self.users,
@@ -379,8 +382,9 @@ impl SnapshotArgs {
                 UsageError::Flag { flag: "--name", problem: format!("'{name}' must be a plain folder name") }.into()
             );
         }
-        let timeout = self.target.timeout;
+        let (timeout, max_body) = (self.target.timeout, self.target.max_body);
         Ok(SnapshotPlan {
+            max_body,
             target: self.target.into_spec()?,
             timeout,
             only: self.only,

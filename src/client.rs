@@ -1,5 +1,9 @@
 //! Sends [`Operation`]s over HTTP with reqwest and records each exchange, for the contract
 //! runner, snapshots and provisioning.
+//!
+//! The one reqwest setup of the harness ([`reqwest_builder`]): no redirect is ever followed
+//! (the API documents none, and following one would send the token request's password, or a
+//! token, wherever the target points), and no answer body is read past `--max-body`.
 
 use crate::api::{AUTH_HEADER, OpKind, Operation, SUBJECT_TOKEN_HEADER};
 use http::Method;
@@ -7,6 +11,77 @@ use std::time::{Duration, Instant};
 
 /// What [`Exchange::subject_token`] holds when the header is there but is not text.
 pub const NOT_TEXT: &str = "\u{0}not text";
+
+/// How much of a body cut at `--max-body` an [`Exchange`] keeps, for the report: a run keeps
+/// every exchange, and a target that answers every request with an endless body must not make
+/// it hold `--max-body` per request.
+pub const CUT_BODY_KEPT: usize = 4096;
+
+/// The default `--max-body`: 1 MiB, far above any answer of the API (small JSON documents).
+pub const DEFAULT_MAX_BODY: usize = 1 << 20;
+
+/// Parses `--max-body`: a byte count with an optional unit, `4096`, `512B`, `64KiB`, `1MiB`,
+/// `1GiB` (powers of 1024) or `64kB`, `1MB`, `1GB` (powers of 1000); above 0.
+pub fn parse_max_body(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(split);
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => return Err(format!("'{text}' is not a size such as 1MiB, 64KiB or 4096 (bytes)")),
+    };
+    let count: u64 = digits.parse().map_err(|_| format!("'{text}' is not a size such as 1MiB, 64KiB or 4096"))?;
+    match count.checked_mul(multiplier).and_then(|n| usize::try_from(n).ok()) {
+        Some(0) => Err("the body limit must be above 0 bytes, e.g. 1MiB".into()),
+        Some(n) if n <= 1 << 30 => Ok(n),
+        _ => Err(format!("'{text}' is above the largest body limit, 1GiB")),
+    }
+}
+
+/// The reqwest setup every client of the harness starts from: redirects are never followed
+/// (a 3xx is an answer like any other), and `timeout` bounds each request, its body included.
+pub fn reqwest_builder(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .pool_max_idle_per_host(64)
+        .user_agent(concat!("mfa-harness/", env!("CARGO_PKG_VERSION")))
+}
+
+/// A body buffer grows by doubling up to this size, then takes room for the whole limit at
+/// once: a runaway body costs `--max-body` once, not the copies of every doubling.
+const GROW_BY_DOUBLING: usize = 64 * 1024;
+
+/// Appends `chunk` to `body`, which is never to grow past `max`.
+pub fn append_bounded(body: &mut Vec<u8>, chunk: &[u8], max: usize) {
+    let needed = body.len() + chunk.len();
+    if needed > body.capacity() && needed > GROW_BY_DOUBLING {
+        body.reserve_exact(max - body.len());
+    }
+    body.extend_from_slice(chunk);
+}
+
+/// Reads `response`'s body chunk by chunk, at most `max` bytes of it; `true` with it when
+/// there was more (the rest is never read: dropping the response closes its connection).
+pub async fn read_bounded(response: &mut reqwest::Response, max: usize) -> reqwest::Result<(Vec<u8>, bool)> {
+    let declared = response.content_length().and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+    let mut body = Vec::with_capacity(declared.min(max).min(GROW_BY_DOUBLING));
+    while let Some(chunk) = response.chunk().await? {
+        let room = max - body.len();
+        if chunk.len() > room {
+            append_bounded(&mut body, &chunk[..room], max);
+            return Ok((body, true));
+        }
+        append_bounded(&mut body, &chunk, max);
+    }
+    Ok((body, false))
+}
 
 /// One request sent and the answer received.
 #[derive(Debug, Clone)]
@@ -23,11 +98,29 @@ pub struct Exchange {
     pub content_length: Option<String>,
     /// The `X-Subject-Token` header, if the answer carried one.
     pub subject_token: Option<String>,
+    /// The `Location` header as sent (a redirect's target; never followed), if any.
+    pub location: Option<String>,
+    /// The body; only its first [`CUT_BODY_KEPT`] bytes when it went on past `--max-body`.
     pub body: Vec<u8>,
+    /// `Some(limit)` when the body went on past `--max-body` and was cut there.
+    pub cut_at: Option<usize>,
     pub elapsed: Duration,
 }
 
 impl Exchange {
+    /// The status with its reason phrase, e.g. `307 Temporary Redirect`.
+    pub fn status_line(&self) -> String {
+        match http::StatusCode::from_u16(self.status).ok().and_then(|s| s.canonical_reason()) {
+            Some(reason) => format!("{} {reason}", self.status),
+            None => self.status.to_string(),
+        }
+    }
+
+    /// Whether the answer is a redirect (3xx), which the harness never follows.
+    pub fn is_redirect(&self) -> bool {
+        (300..400).contains(&self.status)
+    }
+
     /// The body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
@@ -51,14 +144,28 @@ pub struct HttpClient {
     inner: reqwest::Client,
     base: String,
     timeout: Duration,
+    max_body: usize,
 }
 
 impl HttpClient {
+    /// A client with the default body limit ([`DEFAULT_MAX_BODY`]).
     pub fn new(base: &str, timeout: Duration) -> Result<HttpClient, TransportError> {
-        let inner = reqwest::Client::builder().timeout(timeout).pool_max_idle_per_host(64).build().map_err(|e| {
-            TransportError::Other { method: Method::GET, path: base.to_string(), reason: e.to_string() }
+        HttpClient::with_max_body(base, timeout, DEFAULT_MAX_BODY)
+    }
+
+    /// A client that reads at most `max_body` bytes of each answer.
+    pub fn with_max_body(base: &str, timeout: Duration, max_body: usize) -> Result<HttpClient, TransportError> {
+        let inner = reqwest_builder(timeout).build().map_err(|e| TransportError::Other {
+            method: Method::GET,
+            path: base.to_string(),
+            reason: e.to_string(),
         })?;
-        Ok(HttpClient { inner, base: base.trim_end_matches('/').to_string(), timeout })
+        Ok(HttpClient { inner, base: base.trim_end_matches('/').to_string(), timeout, max_body })
+    }
+
+    /// The most bytes of an answer's body that are read.
+    pub fn max_body(&self) -> usize {
+        self.max_body
     }
 
     pub fn base_url(&self) -> &str {
@@ -90,7 +197,7 @@ impl HttpClient {
                 TransportError::Other { method, path, reason: root_cause(&e) }
             }
         };
-        let response = request.send().await.map_err(classify)?;
+        let mut response = request.send().await.map_err(classify)?;
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = header(http::header::CONTENT_TYPE.as_str());
@@ -100,7 +207,14 @@ impl HttpClient {
             .headers()
             .get(SUBJECT_TOKEN_HEADER)
             .map(|v| v.to_str().map(str::to_string).unwrap_or_else(|_| NOT_TEXT.to_string()));
-        let bytes = response.bytes().await.map_err(classify)?;
+        let location =
+            response.headers().get(http::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let (mut answer, cut) = read_bounded(&mut response, self.max_body).await.map_err(classify)?;
+        drop(response);
+        if cut {
+            answer.truncate(CUT_BODY_KEPT);
+            answer.shrink_to_fit();
+        }
         Ok(Exchange {
             kind: op.kind,
             method: op.method.clone(),
@@ -111,7 +225,9 @@ impl HttpClient {
             content_type,
             content_length,
             subject_token,
-            body: bytes.to_vec(),
+            location,
+            body: answer,
+            cut_at: cut.then_some(self.max_body),
             elapsed: started.elapsed(),
         })
     }
@@ -123,4 +239,90 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
         source = next;
     }
     source.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ops;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A server that answers each connection's first request with `head`, then streams
+    /// `chunk` in chunked encoding until the client goes away; returns the bytes it sent.
+    async fn hostile(head: String, chunk: Option<&'static [u8]>) -> (String, tokio::task::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await.unwrap();
+            stream.write_all(head.as_bytes()).await.unwrap();
+            let mut sent = 0;
+            if let Some(chunk) = chunk {
+                let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+                while stream.write_all(&framed).await.is_ok() {
+                    sent += chunk.len();
+                }
+            }
+            sent
+        });
+        (url, task)
+    }
+
+    #[test]
+    fn max_body_takes_units_and_refuses_zero() {
+        assert_eq!(parse_max_body("4096"), Ok(4096));
+        assert_eq!(parse_max_body("512B"), Ok(512));
+        assert_eq!(parse_max_body("64KiB"), Ok(65_536));
+        assert_eq!(parse_max_body("1MiB"), Ok(DEFAULT_MAX_BODY));
+        assert_eq!(parse_max_body("1mib"), Ok(DEFAULT_MAX_BODY));
+        assert_eq!(parse_max_body("64kB"), Ok(64_000));
+        assert_eq!(parse_max_body("1GiB"), Ok(1 << 30));
+        assert!(parse_max_body("0").unwrap_err().contains("above 0"));
+        assert!(parse_max_body("0KiB").unwrap_err().contains("above 0"));
+        assert!(parse_max_body("2GiB").unwrap_err().contains("largest"));
+        assert!(parse_max_body("1.5MiB").is_err());
+        assert!(parse_max_body("ten").is_err());
+        assert!(parse_max_body("").is_err());
+    }
+
+    /// A 307 is an answer: the client goes nowhere else, and the exchange keeps the Location.
+    #[tokio::test]
+    async fn a_redirect_is_an_answer_and_is_never_followed() {
+        let elsewhere = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let location = format!("http://{}/v3/auth/tokens", elsewhere.local_addr().unwrap());
+        let head = format!("HTTP/1.1 307 Temporary Redirect\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n");
+        let (url, _server) = hostile(head, None).await;
+        let client = HttpClient::new(&url, Duration::from_secs(5)).unwrap();
+        let exchange = client.send(&ops::token_by_password("d", "a", "SECRETPW")).await.unwrap();
+        assert_eq!((exchange.status, exchange.location.as_deref()), (307, Some(location.as_str())));
+        assert!(exchange.is_redirect());
+        assert_eq!(exchange.status_line(), "307 Temporary Redirect");
+        let accepted = tokio::time::timeout(Duration::from_millis(300), elsewhere.accept()).await;
+        assert!(accepted.is_err(), "the redirect's target was connected to");
+    }
+
+    /// An endless body: reading stops at the limit, the exchange says so, and the connection
+    /// is closed (the server's writes fail soon after).
+    #[tokio::test]
+    async fn an_endless_body_is_cut_at_the_limit() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+        let (url, server) = hostile(head.to_string(), Some(&[b'x'; 8192])).await;
+        let client = HttpClient::with_max_body(&url, Duration::from_secs(5), 100_000).unwrap();
+        let exchange = client.send(&ops::list_devices(Some("t"))).await.unwrap();
+        assert_eq!((exchange.status, exchange.cut_at, exchange.body.len()), (200, Some(100_000), CUT_BODY_KEPT));
+        drop(client);
+        let sent = tokio::time::timeout(Duration::from_secs(5), server).await.expect("the connection was closed");
+        assert!(sent.unwrap() < 50_000_000, "the client kept reading");
+    }
+
+    #[tokio::test]
+    async fn a_body_within_the_limit_is_whole() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+        let (url, _server) = hostile(head.to_string(), None).await;
+        let client = HttpClient::with_max_body(&url, Duration::from_secs(5), 5).unwrap();
+        let exchange = client.send(&ops::list_devices(Some("t"))).await.unwrap();
+        assert_eq!((exchange.body.as_slice(), exchange.cut_at), (b"hello".as_slice(), None));
+    }
 }

@@ -154,6 +154,18 @@ pub enum TargetError {
     /// An answer that does not let the harness go on (status and redacted body).
     #[error("{context}: {method} {path} answered {status}: {body}")]
     Answered { context: String, method: String, path: String, status: u16, body: String },
+    /// A redirect (3xx), which the harness never follows: the API documents none.
+    #[error(
+        "{context}: {method} {path} answered {status} to {location}; mfa-harness follows no redirects (the API \
+         documents none)"
+    )]
+    Redirected { context: String, method: String, path: String, status: String, location: String },
+    /// An answer whose body goes on past `--max-body`; the rest was not read.
+    #[error(
+        "{context}: the target's answer to {method} {path} exceeds {limit} bytes; the API answers small JSON \
+         documents (raise --max-body if this one is right)"
+    )]
+    TooLarge { context: String, method: String, path: String, limit: usize },
     /// An answer whose body or headers are not as documented.
     #[error("{context}: {problem}")]
     Malformed { context: String, problem: String },

@@ -131,6 +131,24 @@ fn target_error(context: &str, source: TransportError) -> TargetError {
     TargetError::Unreachable { context: context.to_string(), source }
 }
 
+/// An answer provisioning cannot use whatever its status: a redirect (never followed) or a
+/// body cut at `--max-body`.
+fn unusable(context: &str, exchange: &Exchange, redactor: &Redactor) -> Result<(), TargetError> {
+    let (method, path) = (exchange.method.to_string(), crate::sanitize::for_terminal(&redactor.redact(&exchange.path)));
+    if let Some(limit) = exchange.cut_at {
+        return Err(TargetError::TooLarge { context: context.to_string(), method, path, limit });
+    }
+    if exchange.is_redirect() {
+        let location = exchange.location.as_deref().map_or("nowhere (no Location header)".into(), |l| {
+            crate::sanitize::for_terminal(&redactor.redact(&crate::sanitize::truncate(&display_url(l), 200)))
+        });
+        let status = exchange.status_line();
+        return Err(TargetError::Redirected { context: context.to_string(), method, path, status, location });
+    }
+    Ok(())
+}
+
+/// An answer with a status provisioning did not expect (after [`unusable`] let it through).
 fn unexpected(context: &str, exchange: &Exchange, redactor: &Redactor) -> TargetError {
     let body = crate::sanitize::truncate(&String::from_utf8_lossy(&exchange.body), 300);
     TargetError::Answered {
@@ -140,6 +158,10 @@ fn unexpected(context: &str, exchange: &Exchange, redactor: &Redactor) -> Target
         status: exchange.status,
         body: crate::sanitize::for_terminal(&redactor.redact(&body)),
     }
+}
+
+fn client(url: &str, (timeout, max_body): (Duration, usize)) -> Result<HttpClient, TargetError> {
+    HttpClient::with_max_body(url, timeout, max_body).map_err(|e| target_error("could not build the HTTP client", e))
 }
 
 fn malformed(context: &str, problem: String) -> TargetError {
@@ -159,6 +181,7 @@ pub async fn password_token(
         .await
         .map_err(|e| target_error("could not obtain a token", e))?;
     let context = format!("could not obtain a token for '{name}'");
+    unusable(&context, &exchange, redactor)?;
     if exchange.status != 201 && exchange.status != 200 {
         // Only a refusal of the credentials is worth a hint about them; a 5xx or a broken
         // answer is the target's.
@@ -185,7 +208,8 @@ pub async fn password_token(
 impl Target {
     /// Opens the target: starts the embedded server or checks the remote one, and obtains the
     /// admin identity.
-    pub async fn open(spec: &TargetSpec, timeout: Duration) -> Result<Target> {
+    /// `max_body` bounds every answer's body (`--max-body`).
+    pub async fn open(spec: &TargetSpec, timeout: Duration, max_body: usize) -> Result<Target> {
         let redactor = Redactor::default();
         match spec {
             TargetSpec::Embedded { faults, readings } => {
@@ -198,19 +222,24 @@ impl Target {
                     password: Secret::new(server.config.admin_password.clone()),
                 };
                 let url = server.base_url.clone();
-                let mut target = Target::provisioned(&url, &admin, timeout, redactor).await?;
+                let mut target = Target::provisioned(&url, &admin, (timeout, max_body), redactor).await?;
                 target.label = "reference".to_string();
                 target.server = Some(server);
                 Ok(target)
             }
-            TargetSpec::Remote { url, admin } => Target::provisioned(url, admin, timeout, redactor).await,
-            TargetSpec::Pool { url, file } => Target::pooled(url, file, timeout, redactor),
+            TargetSpec::Remote { url, admin } => Target::provisioned(url, admin, (timeout, max_body), redactor).await,
+            TargetSpec::Pool { url, file } => Target::pooled(url, file, (timeout, max_body), redactor),
         }
     }
 
-    async fn provisioned(url: &str, admin: &AdminCredentials, timeout: Duration, redactor: Redactor) -> Result<Target> {
+    async fn provisioned(
+        url: &str,
+        admin: &AdminCredentials,
+        limits: (Duration, usize),
+        redactor: Redactor,
+    ) -> Result<Target> {
         redactor.add(admin.password.expose());
-        let client = HttpClient::new(url, timeout).map_err(|e| target_error("could not build the HTTP client", e))?;
+        let client = client(url, limits)?;
         let (token, body) = password_token(&client, &admin.domain, &admin.name, &admin.password, &redactor)
             .await
             .map_err(ProvisionError::from)?;
@@ -236,7 +265,7 @@ impl Target {
         })
     }
 
-    fn pooled(url: &str, file: &Path, timeout: Duration, redactor: Redactor) -> Result<Target> {
+    fn pooled(url: &str, file: &Path, limits: (Duration, usize), redactor: Redactor) -> Result<Target> {
         let text = std::fs::read_to_string(file).map_err(|source| UsageError::Read {
             what: "the pool file",
             path: file.to_path_buf(),
@@ -262,7 +291,7 @@ impl Target {
                 redactor.add(p.expose());
             }
         }
-        let client = HttpClient::new(url, timeout).map_err(|e| target_error("could not build the HTTP client", e))?;
+        let client = client(url, limits)?;
         let users: Vec<Identity> = pool.users.into_iter().map(Identity::from).collect();
         let count = users.len();
         Ok(Target {
@@ -323,6 +352,7 @@ impl Target {
         };
         let op = ops::create_user(Some(self.admin.token.expose()), &user);
         let exchange = self.client.send(&op).await.map_err(|e| target_error("could not create a test user", e))?;
+        unusable("could not create a test user", &exchange, &self.redactor)?;
         if exchange.status != 201 && exchange.status != 200 {
             let context = "could not create a test user (may the admin create users?)";
             return Err(unexpected(context, &exchange, &self.redactor));
@@ -408,7 +438,7 @@ impl Target {
         for (id, result) in results {
             match result {
                 Ok(e) if e.status == 204 || e.status == 200 || e.status == 404 => {}
-                Ok(e) => leftovers.push((id, format!("delete answered {}", e.status))),
+                Ok(e) => leftovers.push((id, format!("delete answered {}", e.status_line()))),
                 Err(e) => leftovers.push((id, e.to_string())),
             }
         }

@@ -46,7 +46,14 @@ pub fn response_view(exchange: &Exchange, redactor: &Redactor) -> ResponseView {
         status: exchange.status,
         content_type: exchange.content_type.as_deref().map(sanitize::for_terminal),
         body: sanitize::for_terminal(&redactor.redact(&body)),
+        location: exchange.location.as_deref().map(|l| location_view(l, redactor)),
     }
+}
+
+/// A `Location` header as findings show it: no userinfo, secrets redacted, truncated.
+fn location_view(location: &str, redactor: &Redactor) -> String {
+    let shown = sanitize::truncate(&crate::target::display_url(location), 200);
+    sanitize::for_terminal(&redactor.redact(&shown))
 }
 
 impl StepContext<'_> {
@@ -69,14 +76,22 @@ impl StepContext<'_> {
         let step = self.step;
         let status = exchange.status;
         if !step.expect.contains(&status) {
-            let message = format!("answered {status}; the contract allows {}", list(&step.expect));
+            let answered = match (&exchange.location, exchange.is_redirect()) {
+                (Some(l), true) => {
+                    format!("{} to {} (never followed)", exchange.status_line(), location_view(l, self.redactor))
+                }
+                (None, true) => format!("{} (never followed)", exchange.status_line()),
+                _ => status.to_string(),
+            };
+            let message = format!("answered {answered}; the contract allows {}", list(&step.expect));
             findings.push(self.finding(exchange, self.severity, "status", message));
         } else if !step.prefer.is_empty() && !step.prefer.contains(&status) {
             let message = format!("answered {status}; the documentation prefers {}", list(&step.prefer));
             findings.push(self.finding(exchange, Severity::Should, "preferred-status", message));
         }
         let json = exchange.json();
-        if step.schema {
+        // A body cut at --max-body is judged by its size alone (see `universal`).
+        if step.schema && exchange.cut_at.is_none() {
             for violation in self
                 .schemas
                 .validate_response(step.op, status, &exchange.body, self.strict)
@@ -142,6 +157,13 @@ impl StepContext<'_> {
     /// Rules every answer keeps, whatever the step expects.
     pub fn universal(&self, exchange: &Exchange) -> Vec<Finding> {
         let mut findings = Vec::new();
+        if let Some(limit) = exchange.cut_at {
+            let message = format!(
+                "the body exceeds {limit} bytes (--max-body) and was not read further; the API answers small JSON \
+                 documents"
+            );
+            findings.push(self.finding(exchange, Severity::Must, "body-size", message));
+        }
         if self.step.op != OpKind::Create {
             let leaked =
                 self.state.devices.values().filter_map(|d| d.seed_forms.as_ref()).any(|s| s.leaked_in(&exchange.body));

@@ -23,7 +23,8 @@ fn details(case: &super::report::CaseResult) -> String {
             );
         }
         if let Some(r) = &f.response {
-            let _ = writeln!(text, "  received {} {}", r.status, r.body);
+            let location = r.location.as_ref().map(|l| format!(" (Location: {l})")).unwrap_or_default();
+            let _ = writeln!(text, "  received {}{location} {}", r.status, r.body);
         }
     }
     text

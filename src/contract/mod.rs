@@ -38,6 +38,8 @@ pub struct CheckPlan {
     pub only: Vec<String>,
     pub strict: bool,
     pub timeout: Duration,
+    /// The most bytes of an answer's body that are read (`--max-body`).
+    pub max_body: usize,
     pub scenarios: Option<PathBuf>,
     pub schemas: Option<PathBuf>,
     pub concurrency: usize,
@@ -93,7 +95,7 @@ pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
     let coverage = coverage::matrix(&cases, &all);
     let schemas = schemas(plan.schemas.as_deref())?;
     let mut interrupts = Interrupts::listen();
-    let target = Target::open(&plan.target, plan.timeout).await?;
+    let target = Target::open(&plan.target, plan.timeout, plan.max_body).await?;
     let label = crate::target::display_url(target.client.base_url());
     let started = Instant::now();
     let exploring = async {

@@ -35,6 +35,9 @@ pub struct ResponseView {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: String,
+    /// The `Location` header (a redirect's target, never followed), when the answer had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// Where a schema check failed.
@@ -56,7 +59,7 @@ pub struct Finding {
     pub step: usize,
     pub operation: String,
     /// The kind of check: status, preferred-status, schema, equals, absent, listed, count,
-    /// seed-leak, content-type.
+    /// seed-leak, content-type, body-size, …
     pub check: String,
     pub message: String,
     pub request: Option<RequestView>,

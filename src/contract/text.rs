@@ -48,6 +48,9 @@ fn write_finding(out: &mut String, f: &Finding) {
             r.status,
             if r.body.is_empty() { "<empty>" } else { &r.body }
         );
+        if let Some(location) = &r.location {
+            let _ = writeln!(out, "                 Location: {location}");
+        }
     }
 }
 

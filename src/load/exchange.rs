@@ -80,9 +80,15 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
     let elapsed = sent.elapsed;
     let (status, body) = match sent.answer() {
         Ok((status, body)) => (status, body.clone()),
-        Err(reason) => {
+        Err(transport::Unread::NoAnswer(reason)) => {
             ctx.recorder.request(step, elapsed, Some(reason));
             transport::tell_goose(user, step, sent, None, Some(reason)).await?;
+            return Ok(false);
+        }
+        Err(transport::Unread::TooLarge { status }) => {
+            let reason = format!("status {status}: the body exceeds {} bytes (--max-body)", ctx.max_body);
+            ctx.recorder.request(step, elapsed, Some(&reason));
+            transport::tell_goose(user, step, sent, Some(status), Some(&reason)).await?;
             return Ok(false);
         }
     };

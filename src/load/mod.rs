@@ -50,6 +50,9 @@ pub struct LoadPlan {
     pub baseline_file: Option<PathBuf>,
     pub scenarios: Option<PathBuf>,
     pub timeout: Duration,
+    /// The most bytes of an answer's body that are read (`--max-body`); a measured answer
+    /// over it is a violation.
+    pub max_body: usize,
     /// Least time left in the TOTP step for a bind to be sent (default: 2 s, 300 ms for the
     /// embedded server, which shares our clock).
     pub totp_margin: Option<Duration>,
@@ -96,7 +99,7 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
     check_options(plan)?;
     let schemas = Schemas::embedded().map_err(|e| InternalError::Schemas { detail: e.to_string() })?;
     let mut interrupts = Interrupts::listen();
-    let target = Target::open(&plan.target, plan.timeout).await?;
+    let target = Target::open(&plan.target, plan.timeout, plan.max_body).await?;
     if let Some(capacity) = target.capacity().filter(|c| *c < plan.users) {
         target.close().await;
         let problem = format!("--users {} needs as many identities; the pool file has {capacity}", plan.users);
@@ -114,11 +117,17 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
             _ => REMOTE_TOTP_MARGIN,
         }),
         endpoint: match plan.client {
-            LoadClient::Connection => {
-                url::Url::parse(target.client.base_url()).ok().and_then(|base| wire::Endpoint::of(&base, plan.timeout))
-            }
+            LoadClient::Connection => url::Url::parse(target.client.base_url())
+                .ok()
+                .and_then(|base| wire::Endpoint::of(&base, plan.timeout, plan.max_body)),
             LoadClient::Goose => None,
         },
+        // No gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
+        goose_client: crate::client::reqwest_builder(plan.timeout)
+            .gzip(false)
+            .build()
+            .map_err(|e| InternalError::Load { what: "could not build the HTTP client", detail: e.to_string() })?,
+        max_body: plan.max_body,
     });
     let started = AtomicBool::new(false);
     let stop = {
@@ -219,8 +228,8 @@ async fn attack(
         .into_iter()
         .collect::<Result<_>>()?;
     *ctx.identities.lock().unwrap_or_else(|e| e.into_inner()) = identities;
-    // One client shared by every user (its pool holds one connection per request in flight);
-    // no gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
+    // goose's shared client is built from this, and then replaced in every user by
+    // `ctx.goose_client` (one client, one pool, no redirects: goose's builder has no such option).
     let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(plan.timeout).gzip(false);
     let mut goose = GooseAttack::initialize_with_config(goose_configuration(plan, flow, target.client.base_url()))
         .and_then(|g| g.set_client_builder_without_cookies(client))

@@ -44,6 +44,11 @@ async fn send_unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -
     let now = totp::unix_now();
     let Some(op) = session.operation(step, &ctx.admin_token, now) else { return Some(false) };
     match ctx.client.send(&op).await {
+        Ok(e) if e.cut_at.is_some() => {
+            let reason = format!("status {}: the body exceeds {} bytes (--max-body)", e.status, ctx.max_body);
+            ctx.recorder.unmeasured_error(step, &reason);
+            Some(false)
+        }
         Ok(e) if e.status == step.expected_status() => {
             session.remember(step, &e.body);
             Some(true)
@@ -81,6 +86,8 @@ pub fn on_start(ctx: Arc<LoadContext>, scenario: Arc<FlowScenario>) -> Transacti
             };
             let device_name = format!("{}-{}", ctx.device_prefix, user.weighted_users_index);
             let mut session = Session::new(&identity, device_name, ctx.endpoint.clone());
+            // goose's own client follows redirects and cannot be told otherwise: ours replaces it.
+            user.client = ctx.goose_client.clone();
             for step in &scenario.setup {
                 if !unmeasured(&ctx, &mut session, *step).await {
                     break;

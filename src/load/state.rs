@@ -30,6 +30,11 @@ pub struct LoadContext {
     pub step_margin: Duration,
     /// Where each session opens its own connection; `None` sends through goose's client.
     pub endpoint: Option<Endpoint>,
+    /// The client every goose user sends through when it has no connection of its own:
+    /// [`crate::client::reqwest_builder`]'s, which follows no redirect (goose's would).
+    pub goose_client: reqwest::Client,
+    /// The most bytes of a measured answer's body that are read (`--max-body`).
+    pub max_body: usize,
 }
 
 /// The device a session created.

@@ -1,6 +1,7 @@
 //! The two transports of measured requests behind one interface: the session's own
 //! keep-alive connection ([`super::wire`]) and goose's reqwest client. Each builds the step's
-//! request from its [`crate::api::Operation`], sends it, and tells goose how it went.
+//! request from its [`crate::api::Operation`], sends it, and tells goose how it went. Neither
+//! follows a redirect, and neither reads a body past `--max-body`.
 
 use super::state::{LoadContext, Prepared, Session};
 use super::step::Step;
@@ -130,14 +131,26 @@ enum Via {
     /// Over the session's own connection: goose hears of it as a custom request.
     Wire { method: Method, answer: Result<(u16, Bytes), WireError> },
     /// Through goose's client, which already holds the request's metric.
-    Goose { metric: Box<GooseRequestMetric>, answer: Result<(u16, Bytes), &'static str> },
+    Goose { metric: Box<GooseRequestMetric>, answer: Result<(u16, Bytes), Unread> },
+}
+
+/// Why a measured request has no body to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unread {
+    /// No answer at all.
+    NoAnswer(&'static str),
+    /// An answer with this status whose body goes on past `--max-body`.
+    TooLarge { status: u16 },
 }
 
 impl Sent {
-    /// The status and body, or why there was no answer.
-    pub fn answer(&self) -> Result<(u16, &Bytes), &'static str> {
+    /// The status and body, or why there is none.
+    pub fn answer(&self) -> Result<(u16, &Bytes), Unread> {
         match &self.via {
-            Via::Wire { answer, .. } => answer.as_ref().map(|(s, b)| (*s, b)).map_err(|e| e.reason()),
+            Via::Wire { answer, .. } => answer.as_ref().map(|(s, b)| (*s, b)).map_err(|e| match e {
+                WireError::TooLarge { status } => Unread::TooLarge { status: *status },
+                other => Unread::NoAnswer(other.reason()),
+            }),
             Via::Goose { answer, .. } => answer.as_ref().map(|(s, b)| (*s, b)).map_err(|e| *e),
         }
     }
@@ -164,15 +177,19 @@ pub async fn send(
     let request = GooseRequest::builder().set_request_builder(builder).name(step.name()).build();
     let started = Instant::now();
     let answer = user.request(request).await?;
+    let no_answer = |e: reqwest::Error| {
+        Unread::NoAnswer(if e.is_timeout() { "no answer: timeout" } else { "no answer: connection error" })
+    };
     let result = match answer.response {
-        Ok(response) => {
+        Ok(mut response) => {
             let status = response.status().as_u16();
-            match response.bytes().await {
-                Ok(body) => Ok((status, body)),
-                Err(e) => Err(if e.is_timeout() { "no answer: timeout" } else { "no answer: connection error" }),
+            match crate::client::read_bounded(&mut response, ctx.max_body).await {
+                Ok((body, false)) => Ok((status, Bytes::from(body))),
+                Ok((_, true)) => Err(Unread::TooLarge { status }),
+                Err(e) => Err(no_answer(e)),
             }
         }
-        Err(e) => Err(if e.is_timeout() { "no answer: timeout" } else { "no answer: connection error" }),
+        Err(e) => Err(no_answer(e)),
     };
     let via = Via::Goose { metric: Box::new(answer.request), answer: result };
     Ok(Some(Sent { via, elapsed: started.elapsed() }))

@@ -2,7 +2,8 @@
 //! client connection API: no pool, no URL re-parsing, no per-request tower stack. It is what
 //! wrk does (one connection per virtual user, requests one after the other), so the two are
 //! compared like for like. Plain `http://` targets only; an `https://` target goes through
-//! goose's reqwest client instead.
+//! goose's reqwest client instead. Like any hyper client connection it follows no redirect
+//! (a 3xx is an answer), and it reads an answer's body frame by frame up to `--max-body`.
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HOST, USER_AGENT};
@@ -18,6 +19,11 @@ use tokio::net::TcpStream;
 pub enum WireError {
     Timeout,
     Connection,
+    /// The answer (with this status) has a body longer than `--max-body`; the rest was not
+    /// read and the connection was closed.
+    TooLarge {
+        status: u16,
+    },
 }
 
 impl WireError {
@@ -25,6 +31,7 @@ impl WireError {
         match self {
             WireError::Timeout => "no answer: timeout",
             WireError::Connection => "no answer: connection error",
+            WireError::TooLarge { .. } => "the body exceeds --max-body",
         }
     }
 }
@@ -38,10 +45,12 @@ pub struct Endpoint {
     /// The `Host` header.
     host: HeaderValue,
     timeout: Duration,
+    /// The most bytes of an answer's body that are read.
+    max_body: usize,
 }
 
 impl Endpoint {
-    pub fn of(base: &url::Url, timeout: Duration) -> Option<Endpoint> {
+    pub fn of(base: &url::Url, timeout: Duration, max_body: usize) -> Option<Endpoint> {
         if base.scheme() != "http" {
             return None;
         }
@@ -55,7 +64,7 @@ impl Endpoint {
             url::Host::Ipv6(ip) => format!("[{ip}]:{port}"),
             _ => format!("{host}:{port}"),
         };
-        Some(Endpoint { address, host: HeaderValue::from_str(&authority).ok()?, timeout })
+        Some(Endpoint { address, host: HeaderValue::from_str(&authority).ok()?, timeout, max_body })
     }
 }
 
@@ -129,8 +138,14 @@ impl Wire {
             match sender.try_send_request(request).await {
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    let body = response.into_body().collect().await.map_err(|_| WireError::Connection)?.to_bytes();
-                    return Ok((status, body));
+                    return match read_bounded(response.into_body(), self.endpoint.max_body).await? {
+                        Some(body) => Ok((status, body)),
+                        None => {
+                            // The rest of the body is still on the connection: it is closed.
+                            self.sender = None;
+                            Err(WireError::TooLarge { status })
+                        }
+                    };
                 }
                 Err(mut e) => {
                     self.sender = None;
@@ -145,6 +160,30 @@ impl Wire {
     }
 }
 
+/// The whole body, or `None` when it goes on past `max` bytes (the rest is never read).
+async fn read_bounded(mut body: hyper::body::Incoming, max: usize) -> Result<Option<Bytes>, WireError> {
+    // Most answers are one frame, kept as it came; a body of several frames is joined.
+    let mut whole = Bytes::new();
+    let mut joined: Option<Vec<u8>> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| WireError::Connection)?.into_data() else { continue };
+        let held = joined.as_ref().map_or(whole.len(), Vec::len);
+        if data.len() > max - held {
+            return Ok(None);
+        }
+        match &mut joined {
+            Some(joined) => crate::client::append_bounded(joined, &data, max),
+            None if whole.is_empty() => whole = data,
+            None => {
+                let mut both = whole.to_vec();
+                crate::client::append_bounded(&mut both, &data, max);
+                joined = Some(both);
+            }
+        }
+    }
+    Ok(Some(joined.map_or(whole, Bytes::from)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,7 +192,7 @@ mod tests {
 
     fn endpoint(listener: &TcpListener, timeout: Duration) -> Endpoint {
         let base = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        Endpoint::of(&base, timeout).unwrap()
+        Endpoint::of(&base, timeout, 1 << 20).unwrap()
     }
 
     fn get(path: &str) -> Request<Full<Bytes>> {
@@ -175,7 +214,7 @@ mod tests {
 
     #[test]
     fn endpoints_of_plain_http_only() {
-        let of = |u: &str| Endpoint::of(&url::Url::parse(u).unwrap(), Duration::from_secs(1));
+        let of = |u: &str| Endpoint::of(&url::Url::parse(u).unwrap(), Duration::from_secs(1), 1 << 20);
         assert!(of("https://127.0.0.1:8443").is_none(), "TLS goes through goose's client");
         let e = of("http://127.0.0.1:8080/prefix").unwrap();
         assert_eq!((e.address.as_str(), e.host.to_str().unwrap()), ("127.0.0.1:8080", "127.0.0.1:8080"));
@@ -264,5 +303,53 @@ mod tests {
         assert_eq!(wire.send(get("/cut")).await, Err(WireError::Connection), "a body cut short");
         drop(server.await.unwrap());
         assert_eq!(wire.send(get("/gone")).await, Err(WireError::Connection), "nothing listens any more");
+    }
+
+    /// An endless chunked body: reading stops at the limit, the connection is closed, and the
+    /// next request opens a new one.
+    #[tokio::test]
+    async fn an_endless_body_stops_at_the_limit_and_closes_the_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let mut wire = Wire::new(Endpoint::of(&base, Duration::from_secs(5), 64 * 1024).unwrap());
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            read_head(&mut stream).await.unwrap();
+            stream.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n").await.unwrap();
+            let chunk = [b"2000\r\n".as_slice(), &[b'x'; 0x2000], b"\r\n"].concat();
+            let mut sent = 0usize;
+            while stream.write_all(&chunk).await.is_ok() {
+                sent += 0x2000;
+            }
+            let (mut stream, _) = listener.accept().await.unwrap();
+            read_head(&mut stream).await.unwrap();
+            stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await.unwrap();
+            sent
+        });
+        assert_eq!(wire.send(get("/endless")).await, Err(WireError::TooLarge { status: 200 }));
+        let (status, body) = wire.send(get("/small")).await.unwrap();
+        assert_eq!((status, body.as_ref()), (200, b"ok".as_slice()));
+        let sent = tokio::time::timeout(Duration::from_secs(5), server).await.unwrap().unwrap();
+        assert!(sent < 50_000_000, "the connection kept reading: {sent} bytes");
+    }
+
+    /// A body of several frames within the limit is joined whole.
+    #[tokio::test]
+    async fn a_chunked_body_within_the_limit_is_whole() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut wire = Wire::new(endpoint(&listener, Duration::from_secs(5)));
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            read_head(&mut stream).await.unwrap();
+            let answer = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n";
+            stream.write_all(answer.as_bytes()).await.unwrap();
+            stream.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            stream.write_all(b"2\r\nde\r\n0\r\n\r\n").await.unwrap();
+            stream
+        });
+        let (status, body) = wire.send(get("/chunks")).await.unwrap();
+        assert_eq!((status, body.as_ref()), (200, b"abcde".as_slice()));
+        drop(server.await.unwrap());
     }
 }

@@ -15,6 +15,8 @@ use std::time::Duration;
 pub struct SnapshotPlan {
     pub target: TargetSpec,
     pub timeout: Duration,
+    /// The most bytes of an answer's body that are read (`--max-body`).
+    pub max_body: usize,
     pub only: Vec<String>,
     pub scenarios: Option<PathBuf>,
     pub dir: PathBuf,
@@ -77,6 +79,7 @@ pub async fn record(config: &SnapshotPlan) -> Result<BTreeMap<String, String>> {
         only: config.only.clone(),
         strict: false,
         timeout: config.timeout,
+        max_body: config.max_body,
         scenarios: config.scenarios.clone(),
         schemas: None,
         concurrency: 8,

@@ -172,9 +172,11 @@ impl Normalizer {
         if let Some(body) = &e.request_body {
             request["body"] = self.body(body);
         }
-        let body = match e.kind {
-            OpKind::List => self.own_devices_only(&e.body),
-            _ => self.body(&e.body),
+        let body = match (e.cut_at, e.kind) {
+            // Whatever a runaway body held up to the limit is not behaviour worth keeping.
+            (Some(limit), _) => Value::String(format!("[body over {limit} bytes, cut]")),
+            (None, OpKind::List) => self.own_devices_only(&e.body),
+            (None, _) => self.body(&e.body),
         };
         json!({
             "step": step,
@@ -217,7 +219,10 @@ pub fn transcript(exchanges: &[(usize, Exchange)]) -> String {
         let mut bodies: Vec<Value> = Vec::new();
         for e in &group {
             *statuses.entry(e.status.to_string()).or_default() += 1;
-            let body = n.body(&e.body);
+            let body = match e.cut_at {
+                Some(limit) => Value::String(format!("[body over {limit} bytes, cut]")),
+                None => n.body(&e.body),
+            };
             if !bodies.contains(&body) {
                 bodies.push(body);
             }
@@ -250,7 +255,9 @@ mod tests {
             content_type: Some("application/json".into()),
             content_length: None,
             subject_token: Some("MIIsecret-token-value".into()),
+            location: None,
             body: if body.is_null() { Vec::new() } else { body.to_string().into_bytes() },
+            cut_at: None,
             elapsed: Duration::from_millis(3),
         }
     }

@@ -1,9 +1,11 @@
-//! The built binary's subcommands: `check`, `load`, `serve` and `totp`, `snapshot`.
+//! The built binary's subcommands: `check`, `load`, `serve` and `totp`, `snapshot`, and
+//! all three against hostile targets (`hardening`).
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod check;
+mod hardening;
 mod load;
 mod serve;
 mod snapshot;

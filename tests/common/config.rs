@@ -72,6 +72,7 @@ impl Check {
             only: self.only.clone(),
             strict: self.strict,
             timeout: Duration::from_secs(10),
+            max_body: mfa_harness::client::DEFAULT_MAX_BODY,
             scenarios: None,
             schemas: None,
             concurrency: self.concurrency,
@@ -151,6 +152,7 @@ impl Load {
             baseline_file: None,
             scenarios: None,
             timeout: Duration::from_secs(5),
+            max_body: mfa_harness::client::DEFAULT_MAX_BODY,
             totp_margin: None,
             client: self.client,
         }

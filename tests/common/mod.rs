@@ -6,6 +6,8 @@
 //! - [`process`]: the built binary: its path, running it with a time limit, a kill-on-drop
 //!   guard, `serve` on 127.0.0.1:0 with its URL read from the first stdout line.
 //! - [`admin`]: the users a target holds, listed through its admin API.
+//! - [`hostile`]: targets that redirect or stream endless bodies, a proxy that does so on the
+//!   MFA paths of a real target, a listener nothing may reach, a process's peak RSS.
 //! - [`schema`]: our JSON outputs validated against `schemas/reports/*.json`.
 //! - [`config`]: the only construction of `CheckConfig` / `LoadConfig` (and `execute` calls).
 //! - [`render`]: the only calls of the report renderers.
@@ -15,6 +17,7 @@
 pub mod admin;
 pub mod config;
 pub mod golden;
+pub mod hostile;
 pub mod process;
 pub mod render;
 pub mod schema;

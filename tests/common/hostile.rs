@@ -1,0 +1,175 @@
+//! Hostile targets on 127.0.0.1:0 for the hardening tests: one that redirects every request,
+//! one that streams an endless body on every path, a proxy in front of a real target that
+//! misbehaves on the MFA paths only, and a listener that must never be connected to.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+
+/// A listener nothing should ever connect to: a connection would wait in its backlog, so
+/// [`Elsewhere::was_connected`] sees it without anything accepting it before.
+pub struct Elsewhere {
+    listener: TcpListener,
+}
+
+impl Elsewhere {
+    pub fn new() -> Elsewhere {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Elsewhere { listener }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.listener.local_addr().unwrap())
+    }
+
+    /// Whether anything connected, ever.
+    pub fn was_connected(&self) -> bool {
+        self.listener.accept().is_ok()
+    }
+}
+
+/// Reads one request (head and `Content-Length` body); its request line, `None` at the end.
+fn read_request(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let length = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).ok()?;
+    head.lines().next().map(str::to_string)
+}
+
+/// Serves every connection of `listener` on its own thread with `answer`.
+fn serve_each(listener: TcpListener, answer: fn(TcpStream, &str), arg: String) -> String {
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let arg = arg.clone();
+            thread::spawn(move || answer(stream, &arg));
+        }
+    });
+    url
+}
+
+/// A server that answers every request `307 Temporary Redirect` to the same path under
+/// `location` (keep-alive); returns its URL.
+pub fn redirecting(location: &str) -> String {
+    serve_each(TcpListener::bind("127.0.0.1:0").unwrap(), redirect, location.to_string())
+}
+
+fn redirect(mut stream: TcpStream, location: &str) {
+    while let Some(line) = read_request(&mut stream) {
+        let path = line.split(' ').nth(1).unwrap_or("/");
+        let answer =
+            format!("HTTP/1.1 307 Temporary Redirect\r\nlocation: {location}{path}\r\ncontent-length: 0\r\n\r\n");
+        if stream.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A server that answers every request `200 OK` with a chunked JSON body that never ends
+/// (whitespace after an opening brace), as fast as the client reads; returns its URL.
+pub fn endless() -> String {
+    serve_each(TcpListener::bind("127.0.0.1:0").unwrap(), stream_forever, String::new())
+}
+
+fn stream_forever(mut stream: TcpStream, _: &str) {
+    if read_request(&mut stream).is_none() {
+        return;
+    }
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n1\r\n{\r\n";
+    let chunk = [b"10000\r\n".as_slice(), &[b' '; 0x10000], b"\r\n"].concat();
+    if stream.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    while stream.write_all(&chunk).is_ok() {}
+}
+
+/// What a [`proxy`] does on the MFA paths (`/v3.0/OS-MFA/…`).
+#[derive(Clone, Debug)]
+pub enum OnMfa {
+    /// Answers with a body that never ends.
+    Endless,
+    /// Answers `307 Temporary Redirect` to the same path under this URL.
+    Redirect(String),
+}
+
+/// A proxy in front of `upstream` (a real target): identity calls (tokens, users) pass
+/// through, MFA calls get `on_mfa`. Returns its URL; it runs until the test process ends.
+pub fn proxy(upstream: &str, on_mfa: OnMfa) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_end_matches('/').to_string();
+    thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+            let app = axum::Router::new().fallback(move |request: Request| {
+                let (client, upstream, on_mfa) = (client.clone(), upstream.clone(), on_mfa.clone());
+                async move { answer(&client, &upstream, &on_mfa, request).await }
+            });
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    url
+}
+
+async fn answer(client: &reqwest::Client, upstream: &str, on_mfa: &OnMfa, request: Request) -> Response {
+    let path = request.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
+    if path.starts_with("/v3.0/OS-MFA") {
+        let response = Response::builder().header("content-type", "application/json");
+        return match on_mfa {
+            OnMfa::Endless => {
+                let status = if request.method() == http::Method::POST { 201 } else { 200 };
+                let chunk = bytes::Bytes::from(vec![b' '; 0x10000]);
+                let body = futures::stream::repeat_with(move || Ok::<_, std::convert::Infallible>(chunk.clone()));
+                response.status(status).body(Body::from_stream(body)).unwrap()
+            }
+            OnMfa::Redirect(to) => {
+                response.status(307).header("location", format!("{to}{path}")).body(Body::empty()).unwrap()
+            }
+        };
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let mut forward = client.request(parts.method, format!("{upstream}{path}")).body(body);
+    for (name, value) in parts.headers.iter().filter(|(n, _)| *n != http::header::HOST) {
+        forward = forward.header(name, value);
+    }
+    let Ok(reply) = forward.send().await else {
+        return Response::builder().status(502).body(Body::empty()).unwrap();
+    };
+    let mut response = Response::builder().status(reply.status().as_u16());
+    for (name, value) in reply.headers() {
+        if name != http::header::TRANSFER_ENCODING && name != http::header::CONTENT_LENGTH {
+            response = response.header(name, value);
+        }
+    }
+    response.body(Body::from(reply.bytes().await.unwrap_or_default())).unwrap()
+}
+
+/// The peak resident set (`VmHWM`, in kB) of a running process, `None` once it is gone.
+pub fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
