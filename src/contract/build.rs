@@ -79,9 +79,16 @@ impl CaseState {
     }
 
     /// Expands `{self.user_id}`, `{other.user_id}`, `{admin.user_id}`, `{self.serial}`,
-    /// `{other.serial}` and `{unique}`.
+    /// `{other.serial}`, `{self.code}`, `{other.code}` (the code of the device's next unused
+    /// step) and `{unique}`.
     pub fn expand(&self, template: &str) -> String {
         let mut out = template.to_string();
+        for (name, actor) in [("self", Actor::Own), ("other", Actor::Other)] {
+            if out.contains(&format!("{{{name}.code}}")) {
+                let code = self.codes(OpKind::Token, CodeMode::Valid, actor, totp::unix_now()).first;
+                out = out.replace(&format!("{{{name}.code}}"), &code);
+            }
+        }
         for (name, actor) in [("self", Actor::Own), ("other", Actor::Other), ("admin", Actor::Admin)] {
             if out.contains(&format!("{{{name}.user_id}}")) {
                 out = out.replace(&format!("{{{name}.user_id}}"), &self.user_id(actor));

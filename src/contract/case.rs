@@ -154,6 +154,9 @@ pub struct Step {
     /// JSON pointers that must not exist in the body.
     #[serde(default)]
     pub absent: Vec<String>,
+    /// JSON pointer → a string the array there must contain (e.g. `/token/methods` → `totp`).
+    #[serde(default)]
+    pub contains: BTreeMap<String, String>,
     /// List answers only: the subject's device must (true) or must not (false) be listed.
     #[serde(default)]
     pub lists_subject: Option<bool>,
@@ -300,6 +303,7 @@ pub fn validate(case: &Case) -> std::result::Result<(), String> {
             .chain(&step.set_null)
             .chain(step.equals.keys())
             .chain(&step.absent)
+            .chain(step.contains.keys())
         {
             if !pointer.starts_with('/') {
                 return Err(format!("step {n}: '{pointer}' is not a JSON pointer (it must start with '/')"));

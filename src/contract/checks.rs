@@ -117,6 +117,17 @@ impl StepContext<'_> {
                 findings.push(self.finding(exchange, self.severity, "equals", message));
             }
         }
+        for (pointer, wanted) in &step.contains {
+            let array = json.as_ref().and_then(|v| v.pointer(pointer)).and_then(Value::as_array);
+            if !array.is_some_and(|items| items.iter().any(|i| i.as_str() == Some(wanted.as_str()))) {
+                let shown = json
+                    .as_ref()
+                    .and_then(|v| v.pointer(pointer))
+                    .map_or("nothing".to_string(), |v| sanitize::truncate(&v.to_string(), 120));
+                let message = format!("{pointer} is {shown}; it must contain \"{wanted}\"");
+                findings.push(self.finding(exchange, self.severity, "contains", message));
+            }
+        }
         for pointer in &step.absent {
             if json.as_ref().and_then(|v| v.pointer(pointer)).is_some() {
                 let message = format!("{pointer} is present; the contract never returns it here");

@@ -79,6 +79,7 @@ pub fn step(action: &Action, expect: &Expect) -> Option<Step> {
         schema: true,
         equals: BTreeMap::new(),
         absent: Vec::new(),
+        contains: BTreeMap::new(),
         lists_subject: None,
         parallel: 1,
         expect_count: BTreeMap::new(),
