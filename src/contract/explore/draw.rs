@@ -69,6 +69,11 @@ pub fn enabled(model: &Model, state: &CaseState, action: &Action, allowance: &Al
     }
     match &action.how {
         How::Codes(CodeMode::Replay) => state.devices.get(&action.on).is_some_and(|d| d.last_bind.is_some()),
+        // A bind of the other user's serial sends that device's codes (else it fails on them).
+        How::ForeignSerial if action.op == Op::Bind => {
+            let other = other_of(action.on);
+            seeded(other) && model.fresh(other, true) && !model.user(other).deleted
+        }
         How::ForeignSerial => state.devices.get(&other_of(action.on)).is_some_and(|d| d.serial.is_some()),
         How::ForeignTotpUser => {
             let other = other_of(action.on);
@@ -126,6 +131,7 @@ fn progress(rng: &mut ChaCha8Rng, model: &Model) -> Action {
             moves.push((2, Action::new(Actor::Admin, Op::Delete, u, How::Plain)));
             moves.push((1, Action::new(u, Op::Delete, u, How::Plain)));
             moves.push((1, Action::new(u, Op::Create, u, How::Plain)));
+            moves.push((1, Action::new(Actor::Admin, Op::Unbind, u, How::Plain)));
         }
         Device::Bound => {
             moves.push((3, Action::new(Actor::Admin, Op::Unbind, u, How::Plain)));

@@ -145,7 +145,18 @@ pub async fn explore(
     }
     let mut failed: Vec<&(usize, Walked)> = walks.iter().filter(|(_, w)| w.failure.is_some()).collect();
     failed.sort_by_key(|(i, w)| (w.failure.as_ref().map_or(0, |(index, _)| *index), *i));
-    for (i, walked) in failed {
+    // One finding per failing check: the shortest walk that failed it, shrunk; the others
+    // that failed the same way are counted.
+    let mut kinds: Vec<((String, String), Vec<usize>)> = Vec::new();
+    for (i, walked) in &failed {
+        let Some(kind) = signature(walked) else { continue };
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, walks)) => walks.push(*i),
+            None => kinds.push((kind, vec![*i])),
+        }
+    }
+    for (_, walks) in &kinds {
+        let Some((i, walked)) = failed.iter().find(|(i, _)| *i == walks[0]) else { continue };
         let Some((index, _)) = &walked.failure else { continue };
         let found_after = index + 1;
         let shrunk = if failures.len() < MAX_SHRUNK && plan.replay.is_none() {
@@ -156,8 +167,12 @@ pub async fn explore(
         let Some((_, mut finding)) = shrunk.failure.clone() else { continue };
         let text = action::actions_text(&shrunk.actions);
         let replay = format!("{} --only explore --replay '{text}'", plan.command);
+        let others = match walks.len() - 1 {
+            0 => String::new(),
+            n => format!(" ({n} more walks failed the same check)"),
+        };
         finding.message = format!(
-            "{} — walk {i}, found after {found_after} actions, shrunk to {}: replay with {replay}",
+            "{} — walk {i}, found after {found_after} actions, shrunk to {}{others}; replay: {replay}",
             finding.message,
             shrunk.actions.len()
         );

@@ -160,7 +160,10 @@ impl Run<'_, '_> {
         let expect = self.model.expect(action, self.explorer.variants);
         let Some(step) = request::step(action, &expect) else { return true };
         let margin = if target.server.is_some() { EMBEDDED_STEP_MARGIN } else { STEP_MARGIN };
-        let seed = self.state.devices.get(&action.on).and_then(|d| d.seed.clone());
+        // A bind of the other user's serial carries that device's codes.
+        let coded =
+            if action.how == How::ForeignSerial && action.op == Op::Bind { other_of(action.on) } else { action.on };
+        let seed = self.state.devices.get(&coded).and_then(|d| d.seed.clone());
         let uses = request::uses_steps(action);
         match (&seed, uses) {
             (Some(seed), Some(true)) if step.codes == Some(CodeMode::Valid) => {
@@ -171,7 +174,7 @@ impl Run<'_, '_> {
             _ => {}
         }
         let now = totp::unix_now();
-        let codes = step.codes.map(|m| self.state.codes(step.op, m, action.on, now)).unwrap_or_default();
+        let codes = step.codes.map(|m| self.state.codes(step.op, m, coded, now)).unwrap_or_default();
         let foreign_code = (action.how == How::ForeignTotpUser).then(|| {
             let other = other_of(action.on);
             self.state.codes(step.op, CodeMode::Valid, other, now).first
@@ -186,7 +189,7 @@ impl Run<'_, '_> {
         if uses.is_some() && seed.is_some() {
             self.model.user_mut(action.on).used = Some((self.model.tick, request::steps_ahead(action)));
         }
-        if action.how == How::ForeignTotpUser {
+        if action.how == How::ForeignTotpUser || coded != action.on {
             self.model.user_mut(other_of(action.on)).used = Some((self.model.tick, 0));
         }
         let Some(exchange) = self.send(&op).await else { return false };
