@@ -214,8 +214,12 @@ fn deviation(rng: &mut ChaCha8Rng, model: &Model, variants: &[InputVariant]) -> 
         }
         // Codes that are not the device's current, consecutive ones.
         3 | 4 => {
-            let mode = *BAD_CODES.choose(rng).expect("modes");
-            Action::new(u, coded(user.device, vmfa), u, How::Codes(mode))
+            let op = coded(user.device, vmfa);
+            let modes: Vec<CodeMode> = BAD_CODES
+                .into_iter()
+                .filter(|m| op == Op::Bind || !matches!(m, CodeMode::SameCodeTwice | CodeMode::Reversed | CodeMode::NonConsecutive))
+                .collect();
+            Action::new(u, op, u, How::Codes(*modes.choose(rng).expect("modes")))
         }
         // An input class of a field, in the state its template assumes, for u0.
         5 | 6 => {
