@@ -89,6 +89,8 @@ pub enum How {
     ForeignTotpUser,
     /// Create: for a user id nobody has.
     UnknownUser,
+    /// Bind: the codes of the step the device's last unbind or login used and the next one.
+    UsedStep,
 }
 
 /// One action of a walk.
@@ -146,6 +148,7 @@ impl fmt::Display for How {
             How::UnknownMethod => f.write_str("unknown-method"),
             How::ForeignTotpUser => f.write_str("foreign-totp-user"),
             How::UnknownUser => f.write_str("unknown-user"),
+            How::UsedStep => f.write_str("used-step"),
         }
     }
 }
@@ -188,6 +191,7 @@ fn parse_how(text: &str, word: &str) -> Result<How> {
         "unknown-method" => How::UnknownMethod,
         "foreign-totp-user" => How::ForeignTotpUser,
         "unknown-user" => How::UnknownUser,
+        "used-step" => How::UsedStep,
         other => return Err(bad(text, format!("'{other}' is no variation"))),
     })
 }

@@ -80,6 +80,11 @@ pub fn enabled(model: &Model, state: &CaseState, action: &Action, allowance: &Al
             seeded(other) && model.fresh(other, false) && !model.user(other).deleted
         }
         How::SameName => user.name.is_some(),
+        How::UsedStep => {
+            action.op == Op::Bind
+                && user.device == Device::Unbound
+                && state.devices.get(&action.on).is_some_and(|d| d.seed.is_some() && d.last_step.is_some())
+        }
         _ => true,
     }
 }
@@ -259,6 +264,7 @@ fn deviation(rng: &mut ChaCha8Rng, model: &Model, variants: &[InputVariant]) -> 
             let how = if rng.random_bool(0.5) { How::ForeignTotpUser } else { How::Codes(CodeMode::Replay) };
             Action::new(u, Op::Login, u, how)
         }
+        _ if user.device == Device::Unbound && rng.random_bool(0.5) => Action::new(u, Op::Bind, u, How::UsedStep),
         _ => Action::new(u, Op::Bind, u, How::Codes(CodeMode::Replay)),
     }
 }

@@ -338,6 +338,8 @@ impl Model {
             (How::UnknownMethod, _) => refused(&[400]),
             (How::ForeignTotpUser, _) => Some(rule(CODE_REFUSED, Severity::Should)),
             (How::UnknownUser, _) => refused(&[400, 403, 404]),
+            // A step an unbind or a login used is used (RFC 6238 §5.2): should.
+            (How::UsedStep, _) => Some(rule(&[400, 401, 403, 409], Severity::Should)),
             (How::Codes(_), _) => None,
         }
     }

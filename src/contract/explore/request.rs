@@ -48,6 +48,9 @@ pub fn code_mode(action: &Action) -> Option<CodeMode> {
 /// Whether the action sends codes made from the device's seed for steps around now, and so
 /// may use those steps up: `Some(true)` for a pair (bind), `Some(false)` for one code.
 pub fn uses_steps(action: &Action) -> Option<bool> {
+    if action.how == How::UsedStep {
+        return None;
+    }
     match code_mode(action)? {
         CodeMode::Wrong | CodeMode::Stale | CodeMode::Replay | CodeMode::Arbitrary => None,
         _ => Some(action.op == Op::Bind),
@@ -56,7 +59,7 @@ pub fn uses_steps(action: &Action) -> Option<bool> {
 
 /// How many steps ahead of now the latest code the action sends is.
 pub fn steps_ahead(action: &Action) -> u32 {
-    u32::from(code_mode(action) == Some(CodeMode::NonConsecutive))
+    u32::from(code_mode(action) == Some(CodeMode::NonConsecutive) || action.how == How::UsedStep)
 }
 
 /// The step a contract check judges the action's answer by.
