@@ -182,8 +182,7 @@ fn serve(plan: ServePlan) -> Result<Outcome> {
         .try_init();
     let config = plan.server_config();
     runtime()?.block_on(async move {
-        let shutdown = signals::shutdown()
-            .map_err(|source| InternalError::Start { what: "the Ctrl-C and SIGTERM handlers", source })?;
+        let shutdown = signals::shutdown();
         let server = reference::RunningServer::start(config.clone(), plan.listen)
             .await
             .map_err(|source| UsageError::Listen { address: plan.listen, source })?;

@@ -4,9 +4,11 @@ use crate::app::{CheckOutput, LoadOutput, Plan, TotpOnly, TotpPlan};
 use crate::contract::explore::ExplorePlan;
 use crate::contract::{CheckPlan, Format};
 use crate::error::{Result, UsageError};
+pub use crate::flags::{MAX_USERS, parse_duration, parse_timeout, parse_users};
 use crate::load::{LoadClient, LoadPlan, thresholds::Threshold};
 use crate::reference::faults::{Fault, FaultSet};
 use crate::reference::readings::{Reading, ReadingSet};
+use crate::reference::state::Delays;
 use crate::serve::ServePlan;
 use crate::snapshot::SnapshotPlan;
 use crate::target::{AdminCredentials, Secret, TargetSpec, display_url};
@@ -49,31 +51,6 @@ pub struct TargetArgs {
     /// answer is a finding (a provisioning answer: exit 3).
     #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = crate::client::parse_max_body)]
     pub max_body: usize,
-}
-
-/// Parses `10s`, `500ms`, `1m30s`.
-pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|e| format!("'{text}' is not a duration such as 10s or 500ms ({e})"))
-}
-
-/// A duration above zero (`--timeout 0s` would fail every request at once).
-pub fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
-    let duration = parse_duration(text)?;
-    if duration.is_zero() {
-        return Err("the timeout must be above 0, e.g. 10s or 500ms".into());
-    }
-    Ok(duration)
-}
-
-/// Most users one `load` runs: each is an IAM user created before the attack.
-pub const MAX_USERS: usize = 100_000;
-
-/// `--users`: 1 to [`MAX_USERS`].
-pub fn parse_users(text: &str) -> std::result::Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if (1..=MAX_USERS).contains(&n) => Ok(n),
-        _ => Err(format!("'{text}' is not a user count from 1 to {MAX_USERS}")),
-    }
 }
 
 impl TargetArgs {
@@ -430,6 +407,12 @@ pub struct ServeArgs {
     /// List the alternative readings with one line each and exit.
     #[arg(long)]
     pub list_readings: bool,
+    /// Answer each user creation this much later (the user exists at once), e.g. 200ms.
+    #[arg(long, value_name = "DUR", default_value = "0s", value_parser = parse_duration)]
+    pub delay_user_create: Duration,
+    /// Delete each user this much later, then answer, e.g. 200ms.
+    #[arg(long, value_name = "DUR", default_value = "0s", value_parser = parse_duration)]
+    pub delay_user_delete: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -464,6 +447,7 @@ impl ServeArgs {
             list_faults: self.list_faults,
             readings: self.readings,
             list_readings: self.list_readings,
+            delays: Delays { user_create: self.delay_user_create, user_delete: self.delay_user_delete },
         }
     }
 }

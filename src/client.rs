@@ -5,6 +5,8 @@
 //! (the API documents none, and following one would send the token request's password, or a
 //! token, wherever the target points), and no answer body is read past `--max-body`.
 
+pub mod tls;
+
 use crate::api::{AUTH_HEADER, OpKind, Operation, SUBJECT_TOKEN_HEADER};
 use http::Method;
 use std::time::{Duration, Instant};
@@ -233,7 +235,11 @@ impl HttpClient {
     }
 }
 
+/// The innermost cause of `error`, in words (a TLS failure described, not `Debug`-printed).
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(tls) = tls::describe(error) {
+        return tls;
+    }
     let mut source = error;
     while let Some(next) = source.source() {
         source = next;

@@ -5,6 +5,7 @@
 //! repeated in the message, and [`chain`] joins them for printing.
 
 use crate::client::TransportError;
+use crate::signals::Signal;
 use std::path::PathBuf;
 
 /// How a run that did its job ended.
@@ -24,8 +25,12 @@ pub enum Exit {
     Usage = 2,
     /// The harness could not do its job.
     Incomplete = 3,
-    /// Stopped by a second Ctrl-C: waiting was skipped, cleanup was not.
+    /// Stopped by SIGHUP (128 + 1); every user the run created was deleted, or is named.
+    Hangup = 129,
+    /// Stopped by SIGINT, Ctrl-C (128 + 2).
     Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Terminated = 143,
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -41,8 +46,11 @@ pub fn exit_code(result: &Result<Outcome>) -> Exit {
         Ok(Outcome::Failed) => Exit::Failed,
         Err(Error::Usage(_) | Error::Report(_)) => Exit::Usage,
         Err(Error::Target(_) | Error::Provision(_) | Error::Internal(_) | Error::Incomplete(_)) => Exit::Incomplete,
-        Err(Error::Interrupted(i)) if i.forced => Exit::Interrupted,
-        Err(Error::Interrupted(_)) => Exit::Incomplete,
+        Err(Error::Interrupted(i)) => match i.signal {
+            Signal::Interrupt => Exit::Interrupted,
+            Signal::Terminate => Exit::Terminated,
+            Signal::Hangup => Exit::Hangup,
+        },
     }
 }
 
@@ -169,6 +177,12 @@ pub enum TargetError {
     /// An answer whose body or headers are not as documented.
     #[error("{context}: {problem}")]
     Malformed { context: String, problem: String },
+    /// A pool identity whose token the target refuses.
+    #[error(
+        "the target rejects the pool file's token of {who} (user_id {user_id}): {method} {path} answered 401; \
+         put a fresh token in the pool file"
+    )]
+    Rejected { who: String, user_id: String, method: String, path: String },
     /// A load run that made no request at all.
     #[error("no request was made; is the target healthy and --run-time long enough?")]
     Idle,
@@ -216,28 +230,91 @@ pub enum InternalError {
 
 /// Exit 3: the run finished, but cases that decide the verdict could not be carried out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} case(s) could not be carried out ({}); see the report for the reason", cases.len(), cases.join(", "))]
+#[error(
+    "{}{} case(s) could not be carried out ({}{}); {}",
+    if during.is_empty() { String::new() } else { format!("{during}: ") },
+    cases.len(),
+    cases.iter().take(Incomplete::NAMED).cloned().collect::<Vec<_>>().join(", "),
+    if cases.len() > Incomplete::NAMED { format!(" and {} more", cases.len() - Incomplete::NAMED) } else { String::new() },
+    reason.as_deref().unwrap_or("see the report for the reason")
+)]
 pub struct Incomplete {
     pub cases: Vec<String>,
+    /// Why the first of them could not (`the first, ID: why`), when the message gives it (no
+    /// report is printed).
+    pub reason: Option<String>,
+    /// What refuses to go on without them, if not the verdict.
+    pub during: &'static str,
 }
 
-/// The run was stopped by a signal; what ran is reported and every user was cleaned up.
+impl Incomplete {
+    /// How many case ids a message names.
+    pub const NAMED: usize = 5;
+
+    /// Cases the verdict needs, named in the report.
+    pub fn verdict(cases: Vec<String>) -> Incomplete {
+        Incomplete { cases, reason: None, during: "" }
+    }
+}
+
+/// What the end of a run did with the users it created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cleanup {
+    /// Users the run created (also those only found afterwards through the admin API).
+    pub created: usize,
+    /// Of them, deleted.
+    pub deleted: usize,
+    /// Users that could not be deleted, or whose creation could not be ruled out, each as
+    /// `name (id …): why`.
+    pub left: Vec<String>,
+}
+
+impl std::fmt::Display for Cleanup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.created, self.left.len()) {
+            (0, 0) => write!(f, "no user had been created"),
+            (1, 0) => write!(f, "the 1 user this run created was deleted"),
+            (n, 0) => write!(f, "the {n} users this run created were all deleted"),
+            (_, left) => write!(
+                f,
+                "{} of the {} users this run created were deleted; {left} user(s) could not be deleted, delete them \
+                 by hand: {}",
+                self.deleted,
+                self.created.max(self.deleted + left),
+                self.left.join("; ")
+            ),
+        }
+    }
+}
+
+/// The run was stopped by a signal; what ran is reported, and what cleanup did.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "interrupted{}; {}the users this run created were deleted{}",
-    after.map(|s| format!(" by {}Ctrl-C after {s:.1} s", if *forced { "a second " } else { "" })).unwrap_or_default(),
+    "interrupted by {}{}{}; {}{}",
+    signal.describe(),
+    if *forced { " and a second signal (waiting was skipped)" } else { "" },
+    after.map(|s| format!(" after {s:.1} s")).unwrap_or_default(),
     if *summarized { "the summary covers what ran, and " } else { "" },
-    if left.is_empty() { String::new() } else { format!(" except {}: {}", left.len(), left.join(", ")) }
+    cleanup
 )]
 pub struct Interrupted {
+    /// The first signal heard; it decides the exit code.
+    pub signal: Signal,
     /// Seconds the run had measured, when it says.
     pub after: Option<f64>,
     /// Whether a summary of what ran was printed.
     pub summarized: bool,
     /// A second signal: waiting was skipped (cleanup was not).
     pub forced: bool,
-    /// Users that could not be deleted.
-    pub left: Vec<String>,
+    /// What became of the users the run created.
+    pub cleanup: Cleanup,
+}
+
+impl Interrupted {
+    /// A stop before the run had created anyone.
+    pub fn before_any_user(signal: Signal) -> Interrupted {
+        Interrupted { signal, after: None, summarized: false, forced: false, cleanup: Cleanup::default() }
+    }
 }
 
 #[cfg(test)]
@@ -253,10 +330,19 @@ mod tests {
         assert_eq!(exit_code(&report), Exit::Usage);
         assert_eq!(exit_code(&Err(TargetError::Idle.into())), Exit::Incomplete);
         assert_eq!(exit_code(&Err(ProvisionError::PoolExhausted { state: "empty" }.into())), Exit::Incomplete);
-        assert_eq!(exit_code(&Err(Incomplete { cases: vec!["a".into()] }.into())), Exit::Incomplete);
-        let stop = |forced| Interrupted { after: None, summarized: false, forced, left: Vec::new() };
-        assert_eq!(exit_code(&Err(stop(false).into())), Exit::Incomplete);
-        assert_eq!(exit_code(&Err(stop(true).into())), Exit::Interrupted);
+        assert_eq!(exit_code(&Err(Incomplete::verdict(vec!["a".into()]).into())), Exit::Incomplete);
+        let stop = |signal, forced| Interrupted {
+            signal,
+            after: None,
+            summarized: false,
+            forced,
+            cleanup: Cleanup::default(),
+        };
+        assert_eq!(exit_code(&Err(stop(Signal::Interrupt, false).into())), Exit::Interrupted);
+        assert_eq!(exit_code(&Err(stop(Signal::Interrupt, true).into())), Exit::Interrupted);
+        assert_eq!(exit_code(&Err(stop(Signal::Terminate, false).into())), Exit::Terminated);
+        assert_eq!(exit_code(&Err(stop(Signal::Hangup, true).into())), Exit::Hangup);
+        assert_eq!([Exit::Hangup as u8, Exit::Interrupted as u8, Exit::Terminated as u8], [129, 130, 143]);
         assert_eq!(exit_code(&Ok(Outcome::Failed)), Exit::Failed);
         assert_eq!(exit_code(&Ok(Outcome::Passed)), Exit::Passed);
     }
@@ -266,11 +352,23 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
         let error: Error = UsageError::Read { what: "--scenarios", path: "/x".into(), source: io }.into();
         assert_eq!(chain(&error), "could not read --scenarios /x: No such file or directory (os error 2)");
-        let stop = Interrupted { after: Some(2.04), summarized: true, forced: false, left: vec!["u1".into()] };
+        let left = vec!["mfa-harness-ab12cd-3 (id u3): delete answered 500 Internal Server Error".to_string()];
+        let cleanup = Cleanup { created: 4, deleted: 3, left };
+        let stop =
+            Interrupted { signal: Signal::Terminate, after: Some(2.04), summarized: true, forced: false, cleanup };
         assert_eq!(
             stop.to_string(),
-            "interrupted by Ctrl-C after 2.0 s; the summary covers what ran, and the users this run created were \
-             deleted except 1: u1"
+            "interrupted by SIGTERM after 2.0 s; the summary covers what ran, and 3 of the 4 users this run created \
+             were deleted; 1 user(s) could not be deleted, delete them by hand: mfa-harness-ab12cd-3 (id u3): delete \
+             answered 500 Internal Server Error"
+        );
+        let clean = Cleanup { created: 7, deleted: 7, left: Vec::new() };
+        let stop =
+            Interrupted { signal: Signal::Interrupt, after: None, summarized: false, forced: true, cleanup: clean };
+        assert_eq!(
+            stop.to_string(),
+            "interrupted by SIGINT (Ctrl-C) and a second signal (waiting was skipped); the 7 users this run created \
+             were all deleted"
         );
     }
 }

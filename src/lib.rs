@@ -7,6 +7,7 @@ pub mod cli;
 pub mod client;
 pub mod contract;
 pub mod error;
+pub mod flags;
 pub mod ids;
 pub mod load;
 pub mod openapi;

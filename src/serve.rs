@@ -3,6 +3,7 @@
 use crate::reference::ServerConfig;
 use crate::reference::faults::{Fault, FaultSet};
 use crate::reference::readings::{Reading, ReadingSet};
+use crate::reference::state::Delays;
 use std::net::SocketAddr;
 
 /// What `serve` runs with.
@@ -17,6 +18,8 @@ pub struct ServePlan {
     pub list_faults: bool,
     pub readings: Vec<Reading>,
     pub list_readings: bool,
+    /// Slowed answers to user creation and deletion (for tests of slow targets).
+    pub delays: Delays,
 }
 
 impl std::fmt::Debug for ServePlan {
@@ -28,6 +31,7 @@ impl std::fmt::Debug for ServePlan {
             .field("admin_password", &self.admin_password.as_ref().map(|_| "[redacted]"))
             .field("faults", &self.faults)
             .field("readings", &self.readings)
+            .field("delays", &self.delays)
             .finish()
     }
 }
@@ -41,6 +45,7 @@ impl ServePlan {
             admin_password: self.admin_password.clone().unwrap_or_else(crate::ids::generate_password),
             faults: FaultSet::new(&self.faults),
             readings: ReadingSet::new(&self.readings),
+            delays: self.delays,
         }
     }
 }

@@ -17,7 +17,7 @@ pub mod verify;
 
 use crate::error::{InternalError, Interrupted, Result, UsageError};
 use crate::schemas::Schemas;
-use crate::signals::Interrupts;
+use crate::signals::{Interrupts, Signal};
 use crate::target::{Redactor, Target, TargetSpec};
 use report::Report;
 use std::path::PathBuf;
@@ -88,14 +88,17 @@ pub fn schemas(dir: Option<&std::path::Path>) -> Result<Schemas> {
     }
 }
 
-/// Opens the target, runs the cases, always closes the target (also on Ctrl-C), and returns
+/// Opens the target, runs the cases, always closes the target (also on a signal), and returns
 /// the report with every exchange made and every secret seen (for redaction).
 pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
     let (cases, all) = select_cases(plan.scenarios.as_deref(), &plan.only, plan.explore.is_some())?;
     let coverage = coverage::matrix(&cases, &all);
     let schemas = schemas(plan.schemas.as_deref())?;
     let mut interrupts = Interrupts::listen();
-    let target = Target::open(&plan.target, plan.timeout, plan.max_body).await?;
+    let target = tokio::select! {
+        target = Target::open(&plan.target, plan.timeout, plan.max_body) => target?,
+        signal = interrupts.next() => return Err(Interrupted::before_any_user(signal).into()),
+    };
     let label = crate::target::display_url(target.client.base_url());
     let started = Instant::now();
     let exploring = async {
@@ -111,10 +114,14 @@ pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
         _ = interrupts.next() => None,
     };
     let redactor = target.redactor.clone();
-    let leftovers = target.close().await;
-    let Some((runs, explored)) = runs else {
-        let left = leftovers.into_iter().map(|(id, _)| id).collect();
-        return Err(Interrupted { after: None, summarized: false, forced: false, left }.into());
+    let cleanup = target.close(&interrupts).await;
+    // A signal stops the run; one during cleanup too (cleanup itself is never cut short).
+    let (runs, explored) = match (interrupts.first(), runs) {
+        (None, Some(runs)) => runs,
+        (signal, _) => {
+            let (signal, forced) = (signal.unwrap_or(Signal::Interrupt), interrupts.count() > 1);
+            return Err(Interrupted { signal, after: None, summarized: false, forced, cleanup }.into());
+        }
     };
     let mut results: Vec<_> = runs.iter().map(|r| r.result.clone()).collect();
     let exploration = explored.map(|(result, exploration)| {
@@ -123,7 +130,7 @@ pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
     });
     let mut report = Report::new(label, plan.strict, started.elapsed().as_millis() as u64, results, coverage);
     report.exploration = exploration;
-    report.cleanup_failures = leftovers.into_iter().map(|(id, why)| format!("{id}: {why}")).collect();
+    report.cleanup_failures = cleanup.left;
     Ok(CheckRun { report, runs, redactor })
 }
 

@@ -169,7 +169,7 @@ impl Report {
             .map(|c| c.id.clone())
             .collect();
         if !blocking.is_empty() {
-            return Err(Incomplete { cases: blocking });
+            return Err(Incomplete::verdict(blocking));
         }
         Ok(Outcome::Passed)
     }

@@ -19,7 +19,7 @@ pub mod wire;
 
 use crate::error::{InternalError, Interrupted, Result, UsageError};
 use crate::schemas::Schemas;
-use crate::signals::Interrupts;
+use crate::signals::{Interrupts, Signal};
 use crate::target::{Target, TargetSpec};
 use futures::StreamExt;
 use goose::config::GooseConfiguration;
@@ -77,15 +77,15 @@ pub const EMBEDDED_TOTP_MARGIN: Duration = Duration::from_millis(300);
 
 /// How an attack ended.
 enum Stop {
-    /// It ran to its end (or goose stopped it after a first Ctrl-C).
+    /// It ran to its end (or goose stopped it after a first signal).
     Ran(Result<()>),
-    /// A Ctrl-C came before goose had started: nothing to summarize.
+    /// A signal came before goose had started: nothing to summarize.
     Abandoned,
-    /// A second Ctrl-C: waiting for goose was skipped.
+    /// A second signal: waiting for goose was skipped.
     Forced,
 }
 
-/// Runs the load test and returns its summary (thresholds evaluated). Ctrl-C: the first stops
+/// Runs the load test and returns its summary (thresholds evaluated). A signal (SIGINT, SIGTERM, SIGHUP): the first stops
 /// goose gracefully (before goose has started, it abandons the run), a second skips the wait;
 /// either way every user the run created is deleted before this returns.
 pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Result<LoadSummary> {
@@ -99,9 +99,12 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
     check_options(plan)?;
     let schemas = Schemas::embedded().map_err(|e| InternalError::Schemas { detail: e.to_string() })?;
     let mut interrupts = Interrupts::listen();
-    let target = Target::open(&plan.target, plan.timeout, plan.max_body).await?;
+    let target = tokio::select! {
+        target = Target::open(&plan.target, plan.timeout, plan.max_body) => target?,
+        signal = interrupts.next() => return Err(Interrupted::before_any_user(signal).into()),
+    };
     if let Some(capacity) = target.capacity().filter(|c| *c < plan.users) {
-        target.close().await;
+        target.close(&interrupts).await;
         let problem = format!("--users {} needs as many identities; the pool file has {capacity}", plan.users);
         return Err(UsageError::Pool { problem }.into());
     }
@@ -135,14 +138,14 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         tokio::pin!(attack);
         tokio::select! {
             ran = &mut attack => Stop::Ran(ran),
-            () = interrupts.next() => {
+            _ = interrupts.next() => {
                 if started.load(Ordering::SeqCst) {
                     // goose clears its killswitch when its run starts, so it is set until goose stops.
                     loop {
-                        goose::trigger_killswitch("SIGINT received");
+                        goose::trigger_killswitch("a stop signal was received");
                         tokio::select! {
                             ran = &mut attack => break Stop::Ran(ran),
-                            () = interrupts.next() => break Stop::Forced,
+                            _ = interrupts.next() => break Stop::Forced,
                             () = tokio::time::sleep(Duration::from_millis(100)) => {}
                         }
                     }
@@ -152,13 +155,15 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
             }
         }
     };
-    let left_behind = target.close().await;
+    let cleanup = target.close(&interrupts).await;
+    // The first signal decides the exit code, also one heard during cleanup (never cut short).
+    let (signal, signals) = (interrupts.first(), interrupts.count());
     drop(interrupts);
     let forced_stop = match stop {
         Stop::Ran(Err(e)) => return Err(e),
         Stop::Abandoned => {
-            let left = left_behind.into_iter().map(|(id, _)| id).collect();
-            return Err(Interrupted { after: None, summarized: false, forced: false, left }.into());
+            let (signal, forced) = (signal.unwrap_or(Signal::Interrupt), signals > 1);
+            return Err(Interrupted { signal, after: None, summarized: false, forced, cleanup }.into());
         }
         Stop::Ran(Ok(())) => false,
         Stop::Forced => true,
@@ -168,10 +173,11 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         target: &crate::target::display_url(ctx.client.base_url()),
         users: plan.users,
         client: if ctx.endpoint.is_some() { "connection" } else { "goose" },
-        // goose stops the attack gracefully when its killswitch is set (by our first Ctrl-C).
-        interrupted: forced_stop || goose::is_killswitch_triggered(),
+        // goose stops the attack gracefully when its killswitch is set (by our first signal).
+        interrupted: forced_stop || goose::is_killswitch_triggered() || signal.is_some(),
+        signal,
         forced_stop,
-        left_behind,
+        cleanup,
     };
     Ok(LoadSummary::build(&ctx.recorder.measured(), facts, &thresholds))
 }

@@ -3,7 +3,8 @@
 
 use super::recorder::Measured;
 use super::thresholds::{Metric, Threshold};
-use crate::error::{Interrupted, Outcome, Result, TargetError};
+use crate::error::{Cleanup, Interrupted, Outcome, Result, TargetError};
+use crate::signals::Signal;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -91,12 +92,15 @@ pub struct LoadSummary {
     /// Stopped by Ctrl-C before `--run-time` was over.
     pub interrupted: bool,
     pub passed: bool,
-    /// A second Ctrl-C skipped waiting for goose to stop (cleanup still ran).
+    /// The first signal that stopped the run, if one did.
+    #[serde(skip)]
+    pub signal: Option<Signal>,
+    /// A second signal skipped waiting for goose to stop (cleanup still ran).
     #[serde(skip)]
     pub forced_stop: bool,
-    /// Users this run created and could not delete.
+    /// What became of the users this run created.
     #[serde(skip)]
-    pub left_behind: Vec<String>,
+    pub cleanup: Cleanup,
 }
 
 /// What a summary says besides what the recorder measured.
@@ -108,9 +112,10 @@ pub struct RunFacts<'a> {
     /// `connection` or `goose`.
     pub client: &'static str,
     pub interrupted: bool,
+    pub signal: Option<Signal>,
     pub forced_stop: bool,
-    /// Users that could not be deleted, with the reason.
-    pub left_behind: Vec<(String, String)>,
+    /// What became of the users the run created.
+    pub cleanup: Cleanup,
 }
 
 impl LoadSummary {
@@ -139,9 +144,9 @@ impl LoadSummary {
             .iter()
             .map(|(step, reason, count)| ErrorCount { step: step.clone(), reason: reason.clone(), count: *count })
             .collect();
-        errors.extend(facts.left_behind.iter().map(|(id, why)| ErrorCount {
+        errors.extend(facts.cleanup.left.iter().map(|user| ErrorCount {
             step: "cleanup".into(),
-            reason: format!("user {id} not deleted: {why}"),
+            reason: format!("user not deleted: {user}"),
             count: 1,
         }));
         let mut summary = LoadSummary {
@@ -165,8 +170,9 @@ impl LoadSummary {
             thresholds: Vec::new(),
             interrupted: facts.interrupted,
             passed: false,
+            signal: facts.signal,
             forced_stop: facts.forced_stop,
-            left_behind: facts.left_behind.into_iter().map(|(id, _)| id).collect(),
+            cleanup: facts.cleanup,
         };
         summary.thresholds = thresholds
             .iter()
@@ -216,10 +222,11 @@ impl LoadSummary {
     pub fn verdict(&self) -> Result<Outcome> {
         if self.interrupted {
             return Err(Interrupted {
+                signal: self.signal.unwrap_or(Signal::Interrupt),
                 after: Some(self.duration_s),
                 summarized: true,
                 forced: self.forced_stop,
-                left: self.left_behind.clone(),
+                cleanup: self.cleanup.clone(),
             }
             .into());
         }

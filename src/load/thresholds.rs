@@ -59,7 +59,11 @@ impl Threshold {
             _ => Op::Gt,
         };
         let (left, right) = (&compact[..at], &compact[at + width..]);
-        let number = |s: &str| s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+        let number = |s: &str| match s.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            Ok(v) if v.is_finite() => Err(usage(text, &format!("{v} is below 0; a threshold compares with 0 or more"))),
+            _ => Err(usage(text, &format!("'{s}' is not a number"))),
+        };
         let metric = match left {
             "flows/s" => Metric::FlowsPerSecond,
             "req/s" => Metric::RequestsPerSecond,
@@ -87,13 +91,25 @@ impl Threshold {
                 } else {
                     return Err(usage(text, "a latency needs a unit: us, ms or s"));
                 };
-                number(digits).ok_or_else(|| usage(text, "not a number"))? * scale
+                number(digits)? * scale
             }
             Metric::Errors { percent: true, .. } => {
-                number(right.trim_end_matches('%')).ok_or_else(|| usage(text, "not a number"))?
+                let percent = number(right.trim_end_matches('%'))?;
+                if percent > 100.0 {
+                    return Err(usage(text, &format!("{percent}% is over 100%; a percentage is from 0 to 100")));
+                }
+                percent
             }
-            _ => number(right).ok_or_else(|| usage(text, "not a number"))?,
+            _ => number(right)?,
         };
+        let never = match op {
+            Op::Lt => value == 0.0,
+            Op::Gt => matches!(metric, Metric::Errors { percent: true, .. }) && value >= 100.0,
+            _ => false,
+        };
+        if never {
+            return Err(usage(text, "it can never hold; compare with <= or >= at this bound"));
+        }
         Ok(Threshold { text: text.to_string(), metric, op, value })
     }
 
@@ -165,11 +181,33 @@ mod tests {
             ("bind.p95<50", "needs a unit"),
             ("bind.p95<fastms", "not a number"),
             ("latency<5ms", "unknown metric"),
-            ("errors<-1%", "not a number"),
+            ("errors<-1%", "below 0"),
         ] {
             let err = Threshold::parse(text).unwrap_err();
             assert!(matches!(err, crate::Error::Usage(UsageError::Threshold { .. })));
             assert!(err.to_string().contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused() {
+        for (text, problem) in [
+            ("errors<-1%", "-1 is below 0; a threshold compares with 0 or more"),
+            ("bind.p95<-5ms", "-5 is below 0"),
+            ("flows/s>-1", "-1 is below 0"),
+            ("errors<101%", "101% is over 100%; a percentage is from 0 to 100"),
+            ("query.errors<250%", "250% is over 100%"),
+            ("errors<0%", "it can never hold"),
+            ("bind.p99<0ms", "it can never hold"),
+            ("errors>100%", "it can never hold"),
+            ("req/s>NaN", "'NaN' is not a number"),
+            ("req/s>inf", "'inf' is not a number"),
+        ] {
+            let error = Threshold::parse(text).unwrap_err().to_string();
+            assert!(error.starts_with(&format!("threshold '{text}': {problem}")), "{text}: {error}");
+        }
+        for text in ["errors<=0%", "errors<=100%", "errors<100%", "bind.p95<=0ms", "flows/s>0", "errors>=0"] {
+            assert!(Threshold::parse(text).is_ok(), "{text}");
         }
     }
 

@@ -53,10 +53,16 @@ pub async fn user_create(
     ApiJson(body): ApiJson<CreateUserRequest>,
 ) -> Result<Response, ApiError> {
     let now = state.now();
-    let mut store = state.write();
-    let domain_id = store.domain_id.clone();
-    let user = store.create_user(&caller, &body.user, now)?;
-    Ok((StatusCode::CREATED, Json(json!({"user": user_json(user, &domain_id)}))).into_response())
+    let answer = {
+        let mut store = state.write();
+        let domain_id = store.domain_id.clone();
+        let user = store.create_user(&caller, &body.user, now)?;
+        json!({"user": user_json(user, &domain_id)})
+    };
+    if !state.delays.user_create.is_zero() {
+        tokio::time::sleep(state.delays.user_create).await;
+    }
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 /// `DELETE /v3/users/{user_id}` [iam_08_0009].
@@ -65,6 +71,9 @@ pub async fn user_delete(
     caller: Caller,
     Path(user_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    if !state.delays.user_delete.is_zero() {
+        tokio::time::sleep(state.delays.user_delete).await;
+    }
     state.write().delete_user(&caller, &user_id)?;
     Ok(StatusCode::NO_CONTENT)
 }

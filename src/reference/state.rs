@@ -18,6 +18,17 @@ pub struct ServerConfig {
     pub admin_password: String,
     pub faults: FaultSet,
     pub readings: ReadingSet,
+    /// Slowed answers, for tests of what a slow target does to a run (`serve --delay-…`).
+    pub delays: Delays,
+}
+
+/// How long the server takes over some calls (zero: no delay).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delays {
+    /// `POST /v3.0/OS-USER/users`: the user is created at once, its answer sent this much later.
+    pub user_create: std::time::Duration,
+    /// `DELETE /v3/users/{id}`: the user is deleted this much later, then the answer sent.
+    pub user_delete: std::time::Duration,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -28,6 +39,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("admin_password", &"[redacted]")
             .field("faults", &self.faults)
             .field("readings", &self.readings)
+            .field("delays", &self.delays)
             .finish()
     }
 }
@@ -41,6 +53,7 @@ impl ServerConfig {
             admin_password: crate::ids::generate_password(),
             faults,
             readings,
+            delays: Delays::default(),
         }
     }
 }
@@ -54,6 +67,7 @@ pub struct AppState {
     store: Arc<RwLock<Store>>,
     pub faults: FaultSet,
     pub readings: ReadingSet,
+    pub delays: Delays,
     clock: Clock,
 }
 
@@ -62,7 +76,8 @@ impl AppState {
     pub fn new(config: &ServerConfig, clock: Clock) -> AppState {
         let mut store = Store::new(&config.domain, config.faults, config.readings);
         store.add_admin(&config.admin_name, &config.admin_password, clock());
-        AppState { store: Arc::new(RwLock::new(store)), faults: config.faults, readings: config.readings, clock }
+        let (faults, readings, delays) = (config.faults, config.readings, config.delays);
+        AppState { store: Arc::new(RwLock::new(store)), faults, readings, delays, clock }
     }
 
     /// A new server state on the system clock.

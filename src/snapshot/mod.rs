@@ -4,7 +4,8 @@
 pub mod normalize;
 
 use crate::contract::CheckPlan;
-use crate::error::{Outcome, ReportError, Result};
+use crate::contract::report::CaseStatus;
+use crate::error::{Incomplete, Outcome, ReportError, Result};
 use crate::target::{TargetSpec, host_label};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -88,6 +89,18 @@ pub async fn record(config: &SnapshotPlan) -> Result<BTreeMap<String, String>> {
     };
     let run = crate::contract::execute(&check).await?;
     let redactor = run.redactor;
+    // A case that could not be carried out has no behaviour to record or compare.
+    let errors: Vec<_> = run.runs.iter().filter(|r| r.result.status == CaseStatus::Error).map(|r| &r.result).collect();
+    if let Some(first) = errors.first() {
+        let why = first.reason.as_deref().map_or("no reason given".into(), |r| redactor.redact(r));
+        let why = crate::sanitize::for_terminal(&crate::sanitize::truncate(&why, 300));
+        return Err(Incomplete {
+            cases: errors.iter().map(|r| r.id.clone()).collect(),
+            reason: Some(format!("the first, {}: {why}", first.id)),
+            during: "no snapshot was recorded or compared",
+        }
+        .into());
+    }
     Ok(run
         .runs
         .into_iter()

@@ -152,3 +152,68 @@ fn max_body_refuses_zero_and_nonsense_with_exit_2() {
     let out = run(&["check", "--only", "create.success", "--max-body", "64KiB"]);
     assert_eq!(out.status.code(), Some(0), "{}", texts(&out).1);
 }
+
+/// A target that never answers an MFA call (identity calls pass through to `serve`): every
+/// case times out, and `snapshot` records no baseline of them: exit 3, naming the first few
+/// cases and how many, and no `.snap` file is written. Its users are still deleted.
+#[test]
+fn snapshot_records_no_baseline_of_cases_that_could_not_be_carried_out() {
+    let server = serve().admin_password("Hang-pass-1").start();
+    let target = proxy(&server.url, OnMfa::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    let creds = ["--target", &target, "--domain", "mfa-harness", "--admin-name", "admin"];
+    let args = ["snapshot", "--only", "create.*", "--timeout", "500ms", "--dir", dir.path().to_str().unwrap()];
+    let out = run(&[&args[..], &creds, &["--admin-password", "Hang-pass-1", "--name", "hung"]].concat());
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(stderr.contains("error: no snapshot was recorded or compared: "), "{stderr}");
+    assert!(stderr.contains(" case(s) could not be carried out (create."), "{stderr}");
+    assert!(stderr.contains(" more); the first, create."), "the first few, then a count: {stderr}");
+    assert!(stderr.contains("timed out after 500ms"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    let written = std::fs::read_dir(dir.path().join("hung")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(written, 0, "no snapshot file is written");
+    let left = crate::common::admin::harness_users(&server.url, "mfa-harness", "admin", "Hang-pass-1");
+    assert_eq!(left, Vec::<String>::new());
+}
+
+/// A pool file whose tokens the target rejects is exit 3 naming the identity (its user_id,
+/// never its token), before any case, not a contract violation (exit 1).
+#[test]
+fn a_pool_token_the_target_rejects_is_exit_3_naming_the_identity() {
+    let server = serve().admin_password("Pool-pass-1").start();
+    let (admin_id, admin_token) = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = mfa_harness::client::HttpClient::new(&server.url, Duration::from_secs(5)).unwrap();
+        let password = mfa_harness::target::Secret::new("Pool-pass-1");
+        let redactor = mfa_harness::target::Redactor::default();
+        let (token, body) =
+            mfa_harness::target::password_token(&client, "mfa-harness", "admin", &password, &redactor).await.unwrap();
+        (body.token.user.id, token.expose().to_string())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("expired-admin-token-0001", "the administrator (user_id {admin})", "expired-admin-token-0001"),
+        (admin_token.as_str(), "user 'pool-b' (user_id u-bbb)", "stale-user-token-0002"),
+    ];
+    for (n, (admin, named, secret)) in cases.into_iter().enumerate() {
+        let file = dir.path().join(format!("pool{n}.toml"));
+        let toml = format!(
+            "[admin]\nuser_id = \"{admin_id}\"\ntoken = \"{admin}\"\n[[users]]\nuser_id = \"u-aaa\"\n\
+             token = \"{admin_token}\"\n[[users]]\nuser_id = \"u-bbb\"\nname = \"pool-b\"\n\
+             token = \"stale-user-token-0002\"\n"
+        );
+        std::fs::write(&file, toml).unwrap();
+        for command in [vec!["check"], vec!["load", "--users", "2", "--run-time", "1s"]] {
+            let args = ["--target", &server.url, "--pool", file.to_str().unwrap()];
+            let out = run(&[&command[..], &args].concat());
+            let (stdout, stderr) = texts(&out);
+            assert_eq!(out.status.code(), Some(3), "{command:?}: {stdout}{stderr}");
+            let named = named.replace("{admin}", &admin_id);
+            assert!(stderr.contains(&format!("the target rejects the pool file's token of {named}")), "{stderr}");
+            assert!(stderr.contains("answered 401; put a fresh token in the pool file"), "{stderr}");
+            for token in [secret, admin_token.as_str()] {
+                assert!(!stdout.contains(token) && !stderr.contains(token), "a token was printed: {stderr}");
+            }
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! The built binary's subcommands: `check`, `load`, `serve` and `totp`, `snapshot`, and
-//! all three against hostile targets (`hardening`).
+//! all three against hostile targets (`hardening`) and stopped by signals (`signals`).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -9,4 +9,5 @@ mod explore;
 mod hardening;
 mod load;
 mod serve;
+mod signals;
 mod snapshot;

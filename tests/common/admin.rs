@@ -17,6 +17,11 @@ pub async fn list_user_names(url: &str, domain: &str, admin: &str, password: &st
     body["users"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap().to_string()).collect()
 }
 
+/// The users a run of mfa-harness created and left (`mfa-harness-…`), by name.
+pub fn harness_users(url: &str, domain: &str, admin: &str, password: &str) -> Vec<String> {
+    user_names(url, domain, admin, password).into_iter().filter(|n| n.starts_with("mfa-harness-")).collect()
+}
+
 /// [`list_user_names`] from a synchronous test, on a runtime of its own.
 pub fn user_names(url: &str, domain: &str, admin: &str, password: &str) -> Vec<String> {
     tokio::runtime::Runtime::new().unwrap().block_on(list_user_names(url, domain, admin, password))

@@ -183,5 +183,6 @@ pub fn server_with(
         admin_password: admin_password.into(),
         faults: FaultSet::new(faults),
         readings: ReadingSet::new(readings),
+        delays: Default::default(),
     }
 }

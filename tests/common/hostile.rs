@@ -1,6 +1,7 @@
 //! Hostile targets on 127.0.0.1:0 for the hardening tests: one that redirects every request,
 //! one that streams an endless body on every path, a proxy in front of a real target that
-//! misbehaves on the MFA paths only, and a listener that must never be connected to.
+//! misbehaves on the MFA paths only (endless bodies, redirects, no answer), and a listener that
+//! must never be connected to.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -107,6 +108,8 @@ pub enum OnMfa {
     Endless,
     /// Answers `307 Temporary Redirect` to the same path under this URL.
     Redirect(String),
+    /// Never answers (the connection stays open).
+    Hang,
 }
 
 /// A proxy in front of `upstream` (a real target): identity calls (tokens, users) pass
@@ -145,6 +148,7 @@ async fn answer(client: &reqwest::Client, upstream: &str, on_mfa: &OnMfa, reques
             OnMfa::Redirect(to) => {
                 response.status(307).header("location", format!("{to}{path}")).body(Body::empty()).unwrap()
             }
+            OnMfa::Hang => std::future::pending().await,
         };
     }
     let (parts, body) = request.into_parts();

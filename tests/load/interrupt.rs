@@ -1,6 +1,7 @@
-//! Ctrl-C during `load` against a separate `serve`: the attack stops, the summary is printed,
-//! every user the run created is deleted, and the exit code is 3 (the run was cut short); a
-//! second Ctrl-C skips the wait for goose but not the cleanup (exit 130).
+//! Signals during `load` against a separate `serve`: Ctrl-C stops the attack, the summary is
+//! printed, every user the run created is deleted, and the exit code is 130; a second signal
+//! skips the wait for goose but not the cleanup; SIGTERM while 2,000 users are being created,
+//! and during the final cleanup, leaves none either (exit 143).
 
 use crate::common::admin;
 use crate::common::process::{Guard, command, serve};
@@ -37,9 +38,10 @@ fn ctrl_c_stops_the_run_and_deletes_every_user() {
     let status = load.wait_within(Duration::from_secs(15), "load did not stop after Ctrl-C");
     let stdout = load.read_stdout();
     let stderr = load.read_stderr();
-    assert_eq!(status.code(), Some(3), "{stdout}{stderr}");
+    assert_eq!(status.code(), Some(130), "{stdout}{stderr}");
     assert!(stdout.contains("interrupted"), "{stdout}");
-    assert!(stderr.contains("interrupted by Ctrl-C"), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGINT (Ctrl-C) after "), "{stderr}");
+    assert!(stderr.contains("the 6 users this run created were all deleted"), "{stderr}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     schema::assert_valid(schema::LOAD_SUMMARY, &summary);
     assert_eq!(summary["interrupted"], true);
@@ -84,8 +86,74 @@ fn a_second_ctrl_c_skips_the_wait_but_still_deletes_every_user() {
     assert_eq!(status.code(), Some(130), "{stdout}{stderr}");
     assert!(second.elapsed() < Duration::from_secs(10), "the second Ctrl-C did not skip the 20-s wait");
     assert!(stdout.contains("interrupted"), "the summary covers what ran: {stdout}");
-    assert!(stderr.contains("interrupted by a second Ctrl-C"), "{stderr}");
-    assert!(stderr.contains("were deleted"), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGINT (Ctrl-C) and a second signal (waiting was skipped)"), "{stderr}");
+    assert!(stderr.contains("the 4 users this run created were all deleted"), "{stderr}");
     assert_eq!(user_names(&url), vec!["admin".to_string()]);
     drop(server);
+}
+
+fn start_load(url: &str, args: &[&str]) -> Guard {
+    Guard::spawn(
+        command()
+            .args(["load", "--target", url, "--domain", "mfa-harness", "--admin-name", "admin"])
+            .args(["--admin-password", PASSWORD])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+}
+
+fn harness_users(url: &str) -> usize {
+    admin::harness_users(url, "mfa-harness", "admin", PASSWORD).len()
+}
+
+/// `--users 2000`, SIGTERM half-way through creating them (each create answered 5 ms late, so
+/// 16 are always in flight): the creates in flight are awaited, all 2,000-or-fewer users
+/// deleted, exit 143, and the admin API lists none.
+#[test]
+fn sigterm_while_2000_users_are_being_created_leaves_none() {
+    let server = serve().admin_password(PASSWORD).args(&["--delay-user-create", "5ms"]).start();
+    let url = server.url.clone();
+    let load = start_load(&url, &["--users", "2000", "--run-time", "30s"]);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(60);
+    while harness_users(&url) < 500 {
+        assert!(Instant::now() < deadline, "the load never provisioned 500 users");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let signalled = Instant::now();
+    load.signal("TERM");
+    let mut load = load;
+    let status = load.wait_within(Duration::from_secs(60), "load after SIGTERM");
+    let took = signalled.elapsed();
+    let (stdout, stderr) = (load.read_stdout(), load.read_stderr());
+    assert_eq!(status.code(), Some(143), "{stdout}{stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM; the "), "{stderr}");
+    assert!(stderr.contains("users this run created were all deleted"), "{stderr}");
+    assert_eq!(harness_users(&url), 0);
+    eprintln!("500 users after {:?}; stopped and cleaned up {took:?} after SIGTERM: {stderr}", signalled - started);
+}
+
+/// SIGTERM while the users are being deleted after the run (each delete takes 2 s): every
+/// delete finishes, the summary is printed, and the exit code says the run was stopped.
+#[test]
+fn sigterm_during_the_final_cleanup_still_deletes_every_user() {
+    let server = serve().admin_password(PASSWORD).args(&["--delay-user-delete", "2s"]).start();
+    let url = server.url.clone();
+    let mut load = start_load(&url, &["--users", "8", "--run-time", "1s"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while harness_users(&url) < 8 {
+        assert!(Instant::now() < deadline, "the load never provisioned its users");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // 1 s of attack and goose's stop, then the 2-s deletes.
+    std::thread::sleep(Duration::from_millis(2000));
+    assert!(load.0.try_wait().unwrap().is_none(), "the run ended before its cleanup was signalled");
+    load.signal("TERM");
+    let status = load.wait_within(Duration::from_secs(20), "load after SIGTERM");
+    let (stdout, stderr) = (load.read_stdout(), load.read_stderr());
+    assert_eq!(status.code(), Some(143), "{stdout}{stderr}");
+    assert!(stdout.contains("flows"), "the summary is printed: {stdout}");
+    assert!(stderr.contains("the 8 users this run created were all deleted"), "{stderr}");
+    assert_eq!(harness_users(&url), 0);
 }
