@@ -140,7 +140,12 @@ fn progress(rng: &mut ChaCha8Rng, model: &Model) -> Action {
         }
         Device::Bound => {
             moves.push((3, Action::new(Actor::Admin, Op::Unbind, u, How::Plain)));
-            moves.push((2, Action::new(u, Op::Unbind, u, How::Plain)));
+            // A user's own unbind needs a fresh step: wait for one when the walk may.
+            if model.fresh(u, false) {
+                moves.push((4, Action::new(u, Op::Unbind, u, How::Plain)));
+            } else {
+                moves.push((3, Action::new(Actor::Admin, Op::Tick, u, How::Plain)));
+            }
             moves.push((1, Action::new(Actor::Admin, Op::Delete, u, How::Plain)));
             if vmfa {
                 moves.push((4, Action::new(u, Op::Login, u, How::Plain)));
@@ -218,6 +223,7 @@ fn deviation(rng: &mut ChaCha8Rng, model: &Model, variants: &[InputVariant]) -> 
             Action::new(who, op, u, how)
         }
         // Codes that are not the device's current, consecutive ones.
+        3 | 4 if user.device == Device::Unbound && rng.random_bool(0.4) => Action::new(u, Op::Bind, u, How::UsedStep),
         3 | 4 => {
             let op = coded(user.device, vmfa);
             let modes: Vec<CodeMode> = BAD_CODES
