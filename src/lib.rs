@@ -26,3 +26,5 @@ pub use error::{Error, Outcome, Result};
 
 #[cfg(test)]
 mod architecture;
+#[cfg(test)]
+mod properties;

@@ -8,6 +8,7 @@ mod check;
 mod explore;
 mod hardening;
 mod load;
+mod secrets;
 mod serve;
 mod signals;
 mod snapshot;

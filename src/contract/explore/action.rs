@@ -129,7 +129,7 @@ impl Action {
     }
 
     /// The subject a request names when the text does not say: the caller itself, or u0.
-    fn default_subject(who: Actor) -> Actor {
+    pub fn default_subject(who: Actor) -> Actor {
         if who == Actor::Other { Actor::Other } else { Actor::Own }
     }
 }

@@ -228,7 +228,10 @@ fn deviation(rng: &mut ChaCha8Rng, model: &Model, variants: &[InputVariant]) -> 
             let op = coded(user.device, vmfa);
             let modes: Vec<CodeMode> = BAD_CODES
                 .into_iter()
-                .filter(|m| op == Op::Bind || !matches!(m, CodeMode::SameCodeTwice | CodeMode::Reversed | CodeMode::NonConsecutive))
+                .filter(|m| {
+                    op == Op::Bind
+                        || !matches!(m, CodeMode::SameCodeTwice | CodeMode::Reversed | CodeMode::NonConsecutive)
+                })
                 .collect();
             Action::new(u, op, u, How::Codes(*modes.choose(rng).expect("modes")))
         }

@@ -1,0 +1,128 @@
+//! No secret in anything the harness writes: every command, every format and file, against a
+//! `serve` whose faults put TOTP seeds into answers where only create may return them. Scanned
+//! for the admin password, generated user passwords (`Mh-` and 24 hex digits), tokens (`MII` and
+//! hex) and base32 seeds (runs of 26 or more `A–Z2–7`).
+
+use crate::common::process::serve;
+use std::path::Path;
+
+const PASSWORD: &str = "Secret-Admin-Pw-7";
+
+/// What in `text` looks like a secret, with some context.
+fn secrets_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if text.contains(PASSWORD) {
+        found.push("the admin password".to_string());
+    }
+    let bytes = text.as_bytes();
+    let hex_run = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    for (at, _) in text.match_indices("Mh-").filter(|(at, _)| hex_run(at + 3) >= 24) {
+        found.push(format!("a generated password at {at}: {}", &text[at..(at + 27).min(text.len())]));
+    }
+    for (at, _) in text.match_indices("MII").filter(|(at, _)| hex_run(at + 3) >= 40) {
+        found.push(format!("a token at {at}"));
+    }
+    let mut run_start = None;
+    for (i, b) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
+        let base32 = b.is_ascii_uppercase() || (b'2'..=b'7').contains(b);
+        match (base32, run_start) {
+            (true, None) => run_start = Some(i),
+            (false, Some(start)) => {
+                if i - start >= 26 && bytes[start..i].iter().any(|b| b.is_ascii_digit()) {
+                    found.push(format!("a base32 seed at {start}: {}", &text[start..i]));
+                }
+                run_start = None;
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+fn scan_dir(dir: &Path, found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            scan_dir(&path, found);
+        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            found.extend(secrets_in(&text).into_iter().map(|s| format!("{}: {s}", path.display())));
+        }
+    }
+}
+
+#[test]
+fn the_scanner_finds_each_kind_of_secret() {
+    assert!(secrets_in("nothing here: iam:abc:mfa/mfa-harness-1 PASSED IAM.0004").is_empty());
+    let planted =
+        format!("{PASSWORD} Mh-0123456789abcdef01234567 MII{} GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "ab".repeat(24));
+    assert_eq!(secrets_in(&planted).len(), 4, "{:?}", secrets_in(&planted));
+}
+
+#[test]
+fn no_command_writes_a_secret_in_any_format() {
+    let server = serve().admin_password(PASSWORD).faults(&["query-leaks-seed", "list-leaks-seed"]).start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let target = ["--target", &server.url, "--domain", "mfa-harness", "--admin-name", "admin"];
+    let runs: Vec<Vec<String>> = vec![
+        vec!["check".into()],
+        vec![
+            "check".into(),
+            "--format".into(),
+            "json".into(),
+            "--explore".into(),
+            "100".into(),
+            "--explore-waits".into(),
+            "0".into(),
+        ],
+        vec!["check".into(), "--format".into(), "junit".into(), "--output".into(), file("report.xml")],
+        vec![
+            "check".into(),
+            "--format".into(),
+            "json".into(),
+            "--output".into(),
+            file("report.json"),
+            "--coverage".into(),
+        ],
+        vec![
+            "load".into(),
+            "--run-time".into(),
+            "1s".into(),
+            "--users".into(),
+            "2".into(),
+            "--json".into(),
+            file("summary.json"),
+        ],
+        vec![
+            "load".into(),
+            "--run-time".into(),
+            "1s".into(),
+            "--client".into(),
+            "goose".into(),
+            "--report-file".into(),
+            file("goose.html"),
+        ],
+        vec!["snapshot".into(), "--dir".into(), file("snapshots")],
+    ];
+    let mut found = Vec::new();
+    let mut redacted = 0;
+    for extra in runs {
+        let mut args: Vec<&str> = vec![extra[0].as_str()];
+        args.extend(target);
+        args.extend(extra[1..].iter().map(String::as_str));
+        let out = crate::common::process::command()
+            .args(&args)
+            .env("MFA_ADMIN_PASSWORD", PASSWORD)
+            .output()
+            .expect("the harness runs");
+        assert!(matches!(out.status.code(), Some(0..=3)), "{args:?}: {:?}", out.status);
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            redacted += text.matches("\"base32_string_seed\":\"[redacted]\"").count();
+            found.extend(secrets_in(&text).into_iter().map(|s| format!("{} {stream}: {s}", extra[0])));
+        }
+    }
+    assert!(redacted > 0, "the faulty target's leaked seeds reached the reports, redacted");
+    scan_dir(dir.path(), &mut found);
+    assert!(found.is_empty(), "secrets written:\n{}", found.join("\n"));
+}
