@@ -16,10 +16,17 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub enum Plan {
     Check(CheckPlan, CheckOutput),
+    /// `check --list`: the cases a run would select.
+    ListCases {
+        scenarios: Option<PathBuf>,
+        only: Vec<String>,
+    },
     Load(LoadPlan, LoadOutput),
     Snapshot(SnapshotPlan),
     Serve(ServePlan),
-    Openapi { output: Option<PathBuf> },
+    Openapi {
+        output: Option<PathBuf>,
+    },
     Totp(TotpPlan),
 }
 
@@ -67,6 +74,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn run(plan: Plan) -> Result<Outcome> {
     match plan {
         Plan::Check(plan, output) => check(plan, output),
+        Plan::ListCases { scenarios, only } => list_cases(scenarios, &only),
         Plan::Load(plan, output) => load(plan, output),
         Plan::Snapshot(plan) => snapshot(plan),
         Plan::Serve(plan) => serve(plan),
@@ -95,6 +103,22 @@ pub fn check_writable(what: &'static str, path: &Path) -> Result<()> {
 fn stdout(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(bytes).and_then(|()| out.flush());
+}
+
+fn list_cases(scenarios: Option<PathBuf>, only: &[String]) -> Result<Outcome> {
+    let exploring = only.is_empty() || only.iter().any(|p| contract::case::matches(p, contract::explore::CASE_ID));
+    let (cases, _) = contract::select_cases(scenarios.as_deref(), only, exploring)?;
+    let width = cases.iter().map(|c| c.id.len()).max().unwrap_or(0).max(contract::explore::CASE_ID.len());
+    let mut out = String::new();
+    for case in &cases {
+        out.push_str(&format!("{:width$}  {:6}  {}\n", case.id, case.severity.to_string(), case.title));
+    }
+    if exploring {
+        let title = "the model-based exploration (--explore; a quick one in every check)";
+        out.push_str(&format!("{:width$}  {:6}  {title}\n", contract::explore::CASE_ID, "must"));
+    }
+    stdout(out.as_bytes());
+    Ok(Outcome::Passed)
 }
 
 fn check(plan: CheckPlan, output: CheckOutput) -> Result<Outcome> {

@@ -25,6 +25,9 @@ pub struct TargetArgs {
     /// server is started on 127.0.0.1:0 and tested.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
+    /// The target's base URL given without `--target`.
+    #[arg(value_name = "URL", conflicts_with = "target")]
+    pub url: Option<String>,
     /// Account (domain) name for the admin token.
     #[arg(long, env = "MFA_DOMAIN")]
     pub domain: Option<String>,
@@ -55,7 +58,7 @@ pub struct TargetArgs {
 
 impl TargetArgs {
     pub fn into_spec(self) -> Result<TargetSpec> {
-        let Some(url) = self.target else {
+        let Some(url) = self.target.or(self.url) else {
             return Ok(TargetSpec::Embedded {
                 faults: FaultSet::new(&self.faults),
                 readings: ReadingSet::new(&self.readings),
@@ -133,6 +136,9 @@ pub struct CheckArgs {
     /// Waits (up to 30 s each) for a fresh TOTP step per exploration walk; a rebind needs two.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub explore_waits: u32,
+    /// List the cases the other flags select (id, severity, title) and exit; nothing is sent.
+    #[arg(long)]
+    pub list: bool,
     /// Replay a sequence of exploration actions, as a finding prints it.
     #[arg(long, value_name = "ACTIONS", conflicts_with = "explore")]
     pub replay: Option<String>,
@@ -141,7 +147,7 @@ pub struct CheckArgs {
 /// The start of the command that replays an exploration against the same target.
 fn replay_command(target: &TargetArgs, strict: bool) -> String {
     let mut words = vec!["mfa-harness check".to_string()];
-    match (&target.target, &target.pool) {
+    match (target.target.as_ref().or(target.url.as_ref()), &target.pool) {
         (Some(url), Some(pool)) => words.push(format!("--target {} --pool {}", display_url(url), pool.display())),
         (Some(url), None) => {
             words.push(format!("--target {}", display_url(url)));
@@ -220,7 +226,9 @@ impl CheckArgs {
             concurrency: self.concurrency as usize,
             explore,
         };
-        Ok((plan, CheckOutput { format: self.format.into(), output: self.output, coverage: self.coverage }))
+        // `--output -` is standard output, as for most tools.
+        let output = self.output.filter(|p| p.as_os_str() != "-");
+        Ok((plan, CheckOutput { format: self.format.into(), output, coverage: self.coverage }))
     }
 }
 
@@ -467,6 +475,7 @@ impl Cli {
     /// The plan this command line asks for.
     pub fn into_plan(self) -> Result<Plan> {
         Ok(match self.command {
+            Command::Check(args) if args.list => Plan::ListCases { scenarios: args.scenarios, only: args.only },
             Command::Check(args) => {
                 let (plan, output) = args.into_plan()?;
                 Plan::Check(plan, output)

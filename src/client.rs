@@ -48,12 +48,25 @@ pub fn parse_max_body(text: &str) -> Result<usize, String> {
 
 /// The reqwest setup every client of the harness starts from: redirects are never followed
 /// (a 3xx is an answer like any other), and `timeout` bounds each request, its body included.
-pub fn reqwest_builder(timeout: Duration) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+/// A loopback target (the embedded server, a local `serve`) is never sent through a proxy of
+/// the environment (`HTTP_PROXY` and friends), as curl does for `localhost`.
+pub fn reqwest_builder(timeout: Duration, base: &str) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .pool_max_idle_per_host(64)
-        .user_agent(concat!("mfa-harness/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("mfa-harness/", env!("CARGO_PKG_VERSION")));
+    if is_loopback(base) { builder.no_proxy() } else { builder }
+}
+
+/// Whether a URL names this machine: `localhost`, 127.0.0.0/8 or ::1.
+pub fn is_loopback(url: &str) -> bool {
+    match url::Url::parse(url).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// A body buffer grows by doubling up to this size, then takes room for the whole limit at
@@ -157,7 +170,7 @@ impl HttpClient {
 
     /// A client that reads at most `max_body` bytes of each answer.
     pub fn with_max_body(base: &str, timeout: Duration, max_body: usize) -> Result<HttpClient, TransportError> {
-        let inner = reqwest_builder(timeout).build().map_err(|e| TransportError::Other {
+        let inner = reqwest_builder(timeout, base).build().map_err(|e| TransportError::Other {
             method: Method::GET,
             path: base.to_string(),
             reason: e.to_string(),
@@ -250,6 +263,16 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_targets_are_recognised() {
+        for url in ["http://127.0.0.1:8080", "http://127.9.9.9/iam", "http://localhost:1", "http://[::1]:80"] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in ["http://10.0.0.1", "https://iam.example.com", "not a url"] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
     use crate::api::ops;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;

@@ -314,10 +314,12 @@ pub fn validate(case: &Case) -> std::result::Result<(), String> {
 }
 
 /// Keeps the cases whose id matches `pattern`: `*` matches any run of characters; a pattern
-/// without `*` matches ids containing it.
+/// without `*` matches the id itself and the ids it begins up to a `.` or `-` (`bind` selects
+/// `bind.success`, not `unbind.success`; `bind.rejects` selects `bind.rejects-stale-codes`).
 pub fn matches(pattern: &str, id: &str) -> bool {
     if !pattern.contains('*') {
-        return id.contains(pattern);
+        let Some(rest) = id.strip_prefix(pattern) else { return false };
+        return rest.is_empty() || pattern.ends_with(['.', '-']) || rest.starts_with(['.', '-']);
     }
     let parts: Vec<&str> = pattern.split('*').collect();
     let mut rest = id;
@@ -341,7 +343,9 @@ mod tests {
 
     #[test]
     fn patterns_match_as_documented() {
-        assert!(matches("bind.", "bind.success"));
+        assert!(matches("bind.", "bind.success") && matches("bind", "bind.success"));
+        assert!(!matches("bind", "unbind.success") && !matches("bin", "bind.success"));
+        assert!(matches("bind.rejects", "bind.rejects-stale-codes") && matches("explore", "explore"));
         assert!(matches("bind.*", "bind.success") && !matches("bind.*", "unbind.success"));
         assert!(matches("*success", "query.success") && !matches("*success", "query.success.x"));
         assert!(matches("q*y.s*", "query.success"));

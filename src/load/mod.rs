@@ -126,7 +126,7 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
             LoadClient::Goose => None,
         },
         // No gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
-        goose_client: crate::client::reqwest_builder(plan.timeout)
+        goose_client: crate::client::reqwest_builder(plan.timeout, target.client.base_url())
             .gzip(false)
             .build()
             .map_err(|e| InternalError::Load { what: "could not build the HTTP client", detail: e.to_string() })?,

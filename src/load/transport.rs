@@ -45,7 +45,7 @@ fn wire_request(
         Some(prepared) => (Method::GET, prepared.uri.clone(), prepared.token.clone(), None),
         None => {
             let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
-            (parts.method, uri_of(step, &parts.path_and_query)?, parts.token, parts.body)
+            (parts.method, uri_of(user, step, &parts.path_and_query)?, parts.token, parts.body)
         }
     };
     let mut request = Request::new(Full::new(Bytes::new()));
@@ -101,7 +101,7 @@ fn parts(
     if matches!(step, Step::Query | Step::List) {
         let prepared = Prepared {
             url: url_of(user, &parts.path_and_query)?,
-            uri: uri_of(step, &parts.path_and_query)?,
+            uri: uri_of(user, step, &parts.path_and_query)?,
             token: parts.token.clone(),
         };
         user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
@@ -109,14 +109,18 @@ fn parts(
     Ok(Some(parts))
 }
 
-/// The absolute URL of a path on the target, for goose's client.
+/// The absolute URL of a path on the target, for goose's client: the base URL's own path (a
+/// gateway's prefix such as `/iam`) stays in front of it.
 fn url_of(user: &GooseUser, path_and_query: &str) -> Result<url::Url, Box<TransactionError>> {
-    user.base_url.join(path_and_query).map_err(|e| Box::new(TransactionError::from(e)))
+    let base = user.base_url.as_str().trim_end_matches('/');
+    url::Url::parse(&format!("{base}{path_and_query}")).map_err(|e| Box::new(TransactionError::from(e)))
 }
 
-/// The origin-form URI of a path, for the session's own connection.
-fn uri_of(step: Step, path_and_query: &str) -> Result<Uri, Box<TransactionError>> {
-    Uri::try_from(path_and_query)
+/// The origin-form URI of a path, for the session's own connection, behind the base URL's
+/// path prefix.
+fn uri_of(user: &GooseUser, step: Step, path_and_query: &str) -> Result<Uri, Box<TransactionError>> {
+    let prefix = user.base_url.path().trim_end_matches('/');
+    Uri::try_from(format!("{prefix}{path_and_query}"))
         .map_err(|_| Box::new(TransactionError::Custom(format!("{}: not a valid request path", step.name()))))
 }
 

@@ -260,3 +260,41 @@ fn a_seed_issued_by_a_faulty_target_is_redacted_in_findings() {
         }
     }
 }
+
+#[test]
+fn list_positional_url_output_dash_and_only_at_segment_boundaries() {
+    let out = run(&["check", "--list", "--only", "bind"]);
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{listed}");
+    assert!(listed.lines().any(|l| l.starts_with("bind.success ")), "{listed}");
+    assert!(!listed.contains("unbind."), "--only bind selects bind.*, not unbind.*: {listed}");
+    assert!(!listed.contains("explore"), "{listed}");
+    let all = String::from_utf8_lossy(&run(&["check", "--list"]).stdout).to_string();
+    assert!(all.lines().count() > 150 && all.contains("explore "), "{}", all.lines().count());
+    // The URL without --target; --output - is standard output, not a file named '-'.
+    let server = serve_with(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::common::process::command()
+        .current_dir(dir.path())
+        .args(["check", &server.url, "--domain", "acme", "--admin-name", "root", "--admin-password", PASSWORD])
+        .args(["--only", "create.success", "--format", "json", "--output", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the JSON report on stdout");
+    assert_eq!(report["summary"]["passed"], 1);
+    assert!(!dir.path().join("-").exists(), "no file named '-'");
+}
+
+#[test]
+fn a_proxy_in_the_environment_is_not_used_for_a_loopback_target() {
+    // A proxy that does not exist: using it would fail every request.
+    let out = crate::common::process::command()
+        .args(["check", "--only", "create.success", "--explore", "0"])
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}

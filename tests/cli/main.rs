@@ -8,6 +8,7 @@ mod check;
 mod explore;
 mod hardening;
 mod load;
+mod prefix;
 mod secrets;
 mod serve;
 mod signals;

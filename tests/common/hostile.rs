@@ -151,6 +151,46 @@ async fn answer(client: &reqwest::Client, upstream: &str, on_mfa: &OnMfa, reques
             OnMfa::Hang => std::future::pending().await,
         };
     }
+    forward(client, upstream, &path, request).await
+}
+
+/// A gateway that serves `upstream` under `prefix` (`/iam/v3.0/…` → `/v3.0/…`) and answers 404
+/// to every path outside it, as an API gateway with a path prefix does. Returns its URL with
+/// the prefix; it runs until the test process ends.
+pub fn prefixed(upstream: &str, prefix: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}{prefix}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_end_matches('/').to_string();
+    thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+            let app = axum::Router::new().fallback(move |request: Request| {
+                let (client, upstream) = (client.clone(), upstream.clone());
+                async move {
+                    let path = request.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
+                    match path.strip_prefix(prefix).filter(|rest| rest.starts_with('/')) {
+                        Some(rest) => forward(&client, &upstream, &rest.to_string(), request).await,
+                        None => Response::builder()
+                            .status(404)
+                            .header("content-type", "application/json")
+                            .body(Body::from(
+                                r#"{"error_msg":"no such route on this gateway","error_code":"APIGW.0101"}"#,
+                            ))
+                            .unwrap(),
+                    }
+                }
+            });
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    url
+}
+
+/// Sends `request` to `upstream` at `path` and returns its answer.
+async fn forward(client: &reqwest::Client, upstream: &str, path: &str, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let mut forward = client.request(parts.method, format!("{upstream}{path}")).body(body);
