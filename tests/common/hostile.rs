@@ -172,7 +172,7 @@ pub fn prefixed(upstream: &str, prefix: &'static str) -> String {
                 async move {
                     let path = request.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
                     match path.strip_prefix(prefix).filter(|rest| rest.starts_with('/')) {
-                        Some(rest) => forward(&client, &upstream, &rest.to_string(), request).await,
+                        Some(rest) => forward(&client, &upstream, rest, request).await,
                         None => Response::builder()
                             .status(404)
                             .header("content-type", "application/json")
