@@ -136,6 +136,9 @@ pub struct CheckArgs {
     /// Waits (up to 30 s each) for a fresh TOTP step per exploration walk; a rebind needs two.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub explore_waits: u32,
+    /// Also run the cases that wait for fresh TOTP steps (up to a minute in all).
+    #[arg(long)]
+    pub slow: bool,
     /// List the cases the other flags select (id, severity, title) and exit; nothing is sent.
     #[arg(long)]
     pub list: bool,
@@ -225,6 +228,7 @@ impl CheckArgs {
             schemas: self.schemas,
             concurrency: self.concurrency as usize,
             explore,
+            slow: self.slow,
         };
         // `--output -` is standard output, as for most tools.
         let output = self.output.filter(|p| p.as_os_str() != "-");

@@ -44,10 +44,10 @@ fn op() -> impl Strategy<Value = Op> {
 fn how() -> impl Strategy<Value = How> {
     prop_oneof![
         Just(How::Plain),
-        prop::sample::select(vec![CodeMode::Valid, CodeMode::Stale, CodeMode::Replay, CodeMode::NonAsciiDigits])
+        prop::sample::select(vec![CodeMode::Valid, CodeMode::Stale, CodeMode::Replay, CodeMode::UsedStep])
             .prop_map(How::Codes),
         "[a-z-]{1,12}:[a-z-]{1,12}".prop_map(How::Input),
-        prop::sample::select(vec![How::UnknownSerial, How::ForeignSerial, How::Malformed, How::UsedStep]),
+        prop::sample::select(vec![How::UnknownSerial, How::ForeignSerial, How::Malformed, How::RoleHeader]),
     ]
 }
 

@@ -127,6 +127,10 @@ impl CaseState {
                 Codes { first, second, uses_step: None }
             }
             (_, CodeMode::Arbitrary) => Codes { first: "000000".into(), second: "000000".into(), uses_step: None },
+            (_, CodeMode::UsedStep) => {
+                let used = device.last_step.unwrap_or(t);
+                Codes { first: code(used), second: code(used + 1), uses_step: None }
+            }
             (_, CodeMode::Reversed) => Codes { first: code(t), second: code(t - 1), uses_step: None },
             (op, CodeMode::LeadingZero | CodeMode::Padded | CodeMode::NonAsciiDigits) => {
                 let valid = self.codes(op, CodeMode::Valid, subject, now);

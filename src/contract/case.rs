@@ -92,6 +92,9 @@ pub enum CodeMode {
     Wrong,
     /// Exactly the codes of the previous successful bind of this device.
     Replay,
+    /// Bind: the codes of the last step any request of this device used (an unbind's, a
+    /// login's) and the step after it.
+    UsedStep,
     /// `000000`: for an administrator's unbind, whose code is not verified.
     Arbitrary,
     /// Bind: the valid pair in the wrong order (t, t−1).
@@ -172,6 +175,9 @@ pub struct Step {
     /// Overrides the case's severity for this step.
     #[serde(default)]
     pub severity: Option<Severity>,
+    /// Wait for this many fresh 30-s TOTP steps before sending (only in `slow` cases).
+    #[serde(default)]
+    pub wait_steps: u32,
 }
 
 fn default_actor() -> Actor {
@@ -199,6 +205,9 @@ pub struct Case {
     /// Deletes one of its users; skipped with pool identities, which must outlive the run.
     #[serde(default)]
     pub deletes_users: bool,
+    /// Waits for fresh TOTP steps (up to 30 s each): run only with `check --slow`.
+    #[serde(default)]
+    pub slow: bool,
     #[serde(rename = "step")]
     pub steps: Vec<Step>,
     /// Where the case was read from (set by the loader).
@@ -287,6 +296,9 @@ pub fn validate(case: &Case) -> std::result::Result<(), String> {
         }
         if !step.readings.is_empty() && !step.prefer.is_empty() {
             return Err(format!("step {n}: readings and prefer exclude each other (an open point has no preference)"));
+        }
+        if step.wait_steps > 0 && !case.slow {
+            return Err(format!("step {n} waits for TOTP steps, so the case must say slow = true"));
         }
         if step.parallel == 0 || step.parallel > 256 {
             return Err(format!("step {n}: parallel must be 1 to 256"));

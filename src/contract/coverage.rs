@@ -76,6 +76,7 @@ fn code_mode(step: &Step) -> Option<&'static str> {
         CodeMode::Stale => "stale",
         CodeMode::Wrong => "wrong",
         CodeMode::Replay => "replay",
+        CodeMode::UsedStep => "used-step",
         CodeMode::Arbitrary => "arbitrary",
         CodeMode::Reversed => "reversed",
         CodeMode::LeadingZero => "leading-zero",

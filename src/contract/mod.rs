@@ -43,6 +43,8 @@ pub struct CheckPlan {
     pub scenarios: Option<PathBuf>,
     pub schemas: Option<PathBuf>,
     pub concurrency: usize,
+    /// Also run the cases that wait for fresh TOTP steps.
+    pub slow: bool,
     /// The model-based exploration to run alongside the cases, if any.
     pub explore: Option<explore::ExplorePlan>,
 }
@@ -107,8 +109,9 @@ pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
             None => None,
         }
     };
-    let work =
-        async { tokio::join!(runner::run_cases(&target, &cases, &schemas, plan.strict, plan.concurrency), exploring) };
+    let work = async {
+        tokio::join!(runner::run_cases(&target, &cases, &schemas, plan.strict, plan.concurrency, plan.slow), exploring)
+    };
     let runs = tokio::select! {
         runs = work => Some(runs),
         _ = interrupts.next() => None,

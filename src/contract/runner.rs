@@ -35,9 +35,17 @@ pub async fn run_cases(
     schemas: &Schemas,
     strict: bool,
     concurrency: usize,
+    slow: bool,
 ) -> Vec<CaseRun> {
     let mut runs: Vec<(usize, CaseRun)> = futures::stream::iter(cases.iter().enumerate())
-        .map(|(i, case)| async move { (i, run_case(target, case, schemas, strict).await) })
+        .map(|(i, case)| async move {
+            if case.slow && !slow {
+                let reason = "waits for fresh TOTP steps (up to 30 s each): run with --slow".to_string();
+                let result = outcome(case, CaseStatus::Skipped, Vec::new(), Some(reason), Instant::now(), 0);
+                return (i, CaseRun { result, exchanges: Vec::new() });
+            }
+            (i, run_case(target, case, schemas, strict).await)
+        })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
@@ -155,6 +163,9 @@ async fn run_steps(
                     return error_run(case, findings, reason, started, exchanges);
                 }
             }
+        }
+        for _ in 0..step.wait_steps {
+            tokio::time::sleep(rules::left_in_step() + Duration::from_millis(50)).await;
         }
         let mode = code_mode(step);
         if mode.is_some_and(|m| needs_seed(step.op, m)) {

@@ -86,6 +86,7 @@ pub async fn record(config: &SnapshotPlan) -> Result<BTreeMap<String, String>> {
         concurrency: 8,
         // Walks are drawn at random and TOTP-timed, so they make no stable transcript.
         explore: None,
+        slow: false,
     };
     let run = crate::contract::execute(&check).await?;
     let redactor = run.redactor;

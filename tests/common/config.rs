@@ -23,6 +23,7 @@ pub struct Check {
     strict: bool,
     concurrency: usize,
     explore: Option<ExplorePlan>,
+    slow: bool,
 }
 
 impl Check {
@@ -40,7 +41,7 @@ impl Check {
     }
 
     pub fn target(target: TargetSpec) -> Check {
-        Check { target, only: Vec::new(), strict: false, concurrency: 8, explore: None }
+        Check { target, only: Vec::new(), strict: false, concurrency: 8, explore: None, slow: false }
     }
 
     /// `--only` patterns.
@@ -51,6 +52,12 @@ impl Check {
 
     pub fn strict(mut self, strict: bool) -> Check {
         self.strict = strict;
+        self
+    }
+
+    /// Also runs the cases that wait for fresh TOTP steps (`--slow`).
+    pub fn slow(mut self, slow: bool) -> Check {
+        self.slow = slow;
         self
     }
 
@@ -77,6 +84,7 @@ impl Check {
             schemas: None,
             concurrency: self.concurrency,
             explore: self.explore.clone(),
+            slow: self.slow,
         }
     }
 

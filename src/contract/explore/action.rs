@@ -89,8 +89,6 @@ pub enum How {
     ForeignTotpUser,
     /// Create: for a user id nobody has.
     UnknownUser,
-    /// Bind: the codes of the step the device's last unbind or login used and the next one.
-    UsedStep,
 }
 
 /// One action of a walk.
@@ -148,7 +146,6 @@ impl fmt::Display for How {
             How::UnknownMethod => f.write_str("unknown-method"),
             How::ForeignTotpUser => f.write_str("foreign-totp-user"),
             How::UnknownUser => f.write_str("unknown-user"),
-            How::UsedStep => f.write_str("used-step"),
         }
     }
 }
@@ -191,7 +188,6 @@ fn parse_how(text: &str, word: &str) -> Result<How> {
         "unknown-method" => How::UnknownMethod,
         "foreign-totp-user" => How::ForeignTotpUser,
         "unknown-user" => How::UnknownUser,
-        "used-step" => How::UsedStep,
         other => return Err(bad(text, format!("'{other}' is no variation"))),
     })
 }

@@ -80,7 +80,7 @@ pub fn enabled(model: &Model, state: &CaseState, action: &Action, allowance: &Al
             seeded(other) && model.fresh(other, false) && !model.user(other).deleted
         }
         How::SameName => user.name.is_some(),
-        How::UsedStep => {
+        How::Codes(CodeMode::UsedStep) => {
             action.op == Op::Bind
                 && user.device == Device::Unbound
                 && state.devices.get(&action.on).is_some_and(|d| d.seed.is_some() && d.last_step.is_some())
@@ -223,7 +223,9 @@ fn deviation(rng: &mut ChaCha8Rng, model: &Model, variants: &[InputVariant]) -> 
             Action::new(who, op, u, how)
         }
         // Codes that are not the device's current, consecutive ones.
-        3 | 4 if user.device == Device::Unbound && rng.random_bool(0.4) => Action::new(u, Op::Bind, u, How::UsedStep),
+        3 | 4 if user.device == Device::Unbound && rng.random_bool(0.4) => {
+            Action::new(u, Op::Bind, u, How::Codes(CodeMode::UsedStep))
+        }
         3 | 4 => {
             let op = coded(user.device, vmfa);
             let modes: Vec<CodeMode> = BAD_CODES
@@ -273,7 +275,9 @@ fn deviation(rng: &mut ChaCha8Rng, model: &Model, variants: &[InputVariant]) -> 
             let how = if rng.random_bool(0.5) { How::ForeignTotpUser } else { How::Codes(CodeMode::Replay) };
             Action::new(u, Op::Login, u, how)
         }
-        _ if user.device == Device::Unbound && rng.random_bool(0.5) => Action::new(u, Op::Bind, u, How::UsedStep),
+        _ if user.device == Device::Unbound && rng.random_bool(0.5) => {
+            Action::new(u, Op::Bind, u, How::Codes(CodeMode::UsedStep))
+        }
         _ => Action::new(u, Op::Bind, u, How::Codes(CodeMode::Replay)),
     }
 }

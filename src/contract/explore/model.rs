@@ -311,7 +311,7 @@ impl Model {
                 CodeMode::Valid | CodeMode::Arbitrary => None,
                 // A reused step: refusing it is what a strict verifier does (RFC 6238 §5.2),
                 // which no page states.
-                CodeMode::Replay => Some(rule(&[400, 401, 403, 409], Severity::Should)),
+                CodeMode::Replay | CodeMode::UsedStep => Some(rule(&[400, 401, 403, 409], Severity::Should)),
                 // Codes of no step near now (scenarios/coverage.toml [totp]: must).
                 CodeMode::Wrong | CodeMode::Stale => refused(CODE_REFUSED),
                 // One code of a pair's modes is a valid code of step t or t−1 for unbind and
@@ -338,8 +338,6 @@ impl Model {
             (How::UnknownMethod, _) => refused(&[400]),
             (How::ForeignTotpUser, _) => Some(rule(CODE_REFUSED, Severity::Should)),
             (How::UnknownUser, _) => refused(&[400, 403, 404]),
-            // A step an unbind or a login used is used (RFC 6238 §5.2): should.
-            (How::UsedStep, _) => Some(rule(&[400, 401, 403, 409], Severity::Should)),
             (How::Codes(_), _) => None,
         }
     }

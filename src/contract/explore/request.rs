@@ -48,18 +48,15 @@ pub fn code_mode(action: &Action) -> Option<CodeMode> {
 /// Whether the action sends codes made from the device's seed for steps around now, and so
 /// may use those steps up: `Some(true)` for a pair (bind), `Some(false)` for one code.
 pub fn uses_steps(action: &Action) -> Option<bool> {
-    if action.how == How::UsedStep {
-        return None;
-    }
     match code_mode(action)? {
-        CodeMode::Wrong | CodeMode::Stale | CodeMode::Replay | CodeMode::Arbitrary => None,
+        CodeMode::Wrong | CodeMode::Stale | CodeMode::Replay | CodeMode::Arbitrary | CodeMode::UsedStep => None,
         _ => Some(action.op == Op::Bind),
     }
 }
 
 /// How many steps ahead of now the latest code the action sends is.
 pub fn steps_ahead(action: &Action) -> u32 {
-    u32::from(code_mode(action) == Some(CodeMode::NonConsecutive) || action.how == How::UsedStep)
+    u32::from(matches!(code_mode(action), Some(CodeMode::NonConsecutive | CodeMode::UsedStep)))
 }
 
 /// The step a contract check judges the action's answer by.
@@ -88,6 +85,7 @@ pub fn step(action: &Action, expect: &Expect) -> Option<Step> {
         expect_count: BTreeMap::new(),
         setup: false,
         severity: Some(expect.severity),
+        wait_steps: 0,
     })
 }
 

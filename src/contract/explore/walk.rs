@@ -174,13 +174,7 @@ impl Run<'_, '_> {
             _ => {}
         }
         let now = totp::unix_now();
-        let mut codes = step.codes.map(|m| self.state.codes(step.op, m, coded, now)).unwrap_or_default();
-        if action.how == How::UsedStep
-            && let Some(device) = self.state.devices.get(&action.on)
-            && let (Some(seed), Some(used)) = (&device.seed, device.last_step)
-        {
-            codes = Codes { first: seed.code(used), second: seed.code(used + 1), uses_step: None };
-        }
+        let codes = step.codes.map(|m| self.state.codes(step.op, m, coded, now)).unwrap_or_default();
         let foreign_code = (action.how == How::ForeignTotpUser).then(|| {
             let other = other_of(action.on);
             self.state.codes(step.op, CodeMode::Valid, other, now).first
@@ -192,7 +186,7 @@ impl Run<'_, '_> {
             };
         }
         let op = request::request(action, &step, &self.state, &codes, self.explorer.variants, foreign_code);
-        if (uses.is_some() || action.how == How::UsedStep) && seed.is_some() {
+        if (uses.is_some() || step.codes == Some(CodeMode::UsedStep)) && seed.is_some() {
             self.model.user_mut(action.on).used = Some((self.model.tick, request::steps_ahead(action)));
         }
         if action.how == How::ForeignTotpUser || coded != action.on {
