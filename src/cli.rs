@@ -21,11 +21,10 @@ use std::time::Duration;
 /// Where to test and as whom; shared by `check`, `load` and `snapshot`.
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
-    /// Base URL of the implementation (http or https). Without it, the embedded reference
-    /// server is started on 127.0.0.1:0 and tested.
+    /// Base URL of the implementation (http or https); none: the embedded reference server.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// The target's base URL given without `--target`.
+    /// The same, without `--target`.
     #[arg(value_name = "URL", conflicts_with = "target")]
     pub url: Option<String>,
     /// Account (domain) name for the admin token.
@@ -123,12 +122,11 @@ pub struct CheckArgs {
     /// How many cases run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
-    /// Explore with N random actions judged by the spec's model (300 when N is left out);
-    /// `--explore 0` also turns off the quick exploration every check runs.
+    /// Explore with N random actions judged by the spec's model (default 300; 0: not even a quick one).
     #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "300")]
     pub explore: Option<usize>,
     /// Seed of the exploration (printed in every report): the same seed draws the same walks.
-    #[arg(long, value_name = "SEED")]
+    #[arg(long)]
     pub seed: Option<u64>,
     /// Stop exploring (shrinking included) after this long (default 2m; quick exploration 20s).
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
@@ -162,9 +160,7 @@ fn replay_command(target: &TargetArgs, strict: bool) -> String {
             words.extend(target.readings.iter().map(|r| format!("--reading {}", r.name())));
         }
     }
-    if strict {
-        words.push("--strict".into());
-    }
+    words.extend(strict.then(|| "--strict".to_string()));
     words.join(" ")
 }
 
@@ -425,6 +421,9 @@ pub struct ServeArgs {
     /// Delete each user this much later, then answer, e.g. 200ms.
     #[arg(long, value_name = "DUR", default_value = "0s", value_parser = parse_duration)]
     pub delay_user_delete: Duration,
+    /// Users' tokens (not the administrator's) expire after this, not 24 h, e.g. 2s.
+    #[arg(long, value_name = "DUR", value_parser = parse_timeout)]
+    pub token_ttl: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -459,7 +458,11 @@ impl ServeArgs {
             list_faults: self.list_faults,
             readings: self.readings,
             list_readings: self.list_readings,
-            delays: Delays { user_create: self.delay_user_create, user_delete: self.delay_user_delete },
+            delays: Delays {
+                user_create: self.delay_user_create,
+                user_delete: self.delay_user_delete,
+                token_ttl: self.token_ttl,
+            },
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct CaseState {
     pub unique: String,
     /// A syntactically plausible token that was never issued.
     pub bogus_token: String,
+    /// When the token a step adopted was issued and expires (Unix seconds).
+    pub adopted: Option<(u64, u64)>,
 }
 
 /// Codes a step will send, and the step a successful answer uses up.

@@ -178,6 +178,13 @@ pub struct Step {
     /// Wait for this many fresh 30-s TOTP steps before sending (only in `slow` cases).
     #[serde(default)]
     pub wait_steps: u32,
+    /// Token steps: the token issued replaces the subject's own for the steps after it.
+    #[serde(default)]
+    pub adopt_token: bool,
+    /// Wait until the adopted token has expired before sending; the case is skipped when the
+    /// target's tokens live longer than 10 s (24 h, as documented: `serve --token-ttl` shortens it).
+    #[serde(default)]
+    pub wait_token_expiry: bool,
 }
 
 fn default_actor() -> Actor {

@@ -167,6 +167,28 @@ async fn run_steps(
         for _ in 0..step.wait_steps {
             tokio::time::sleep(rules::left_in_step() + Duration::from_millis(50)).await;
         }
+        if step.wait_token_expiry {
+            match state.adopted {
+                Some((issued, expires)) if expires.saturating_sub(issued) <= MAX_TOKEN_WAIT => {
+                    let left = expires.saturating_sub(totp::unix_now()) + 1;
+                    tokio::time::sleep(Duration::from_secs(left)).await;
+                }
+                Some((issued, expires)) => {
+                    let reason = format!(
+                        "waits for a token to expire only when tokens live {MAX_TOKEN_WAIT} s or less; this \
+                         target's live {} s (serve --token-ttl 2s shortens the reference's)",
+                        expires.saturating_sub(issued)
+                    );
+                    let mut run = error_run(case, findings, reason, started, exchanges);
+                    run.result.status = CaseStatus::Skipped;
+                    return run;
+                }
+                None => {
+                    let reason = format!("step {number} waits for a token to expire, but no step adopted one");
+                    return error_run(case, findings, reason, started, exchanges);
+                }
+            }
+        }
         let mode = code_mode(step);
         if mode.is_some_and(|m| needs_seed(step.op, m)) {
             if state.devices.get(&step.subject).is_none_or(|d| d.seed.is_none()) {
@@ -253,6 +275,9 @@ async fn run_steps(
         let success = answered.iter().find(|e| (200..300).contains(&e.status));
         if let Some(success) = success {
             remember(state, target, step, &codes, success);
+            if step.adopt_token {
+                adopt(state, target, step.subject, success);
+            }
         }
         if verifying {
             let accepted = success.is_some();
@@ -295,6 +320,26 @@ fn error_run(
 ) -> CaseRun {
     let requests = exchanges.len();
     CaseRun { result: outcome(case, CaseStatus::Error, findings, Some(reason), started, requests), exchanges }
+}
+
+/// The longest token lifetime a case waits out (`wait_token_expiry`).
+const MAX_TOKEN_WAIT: u64 = 10;
+
+/// Takes the token a token step issued as the subject's own, with when it expires.
+fn adopt(state: &mut CaseState, target: &Target, subject: Actor, exchange: &Exchange) {
+    let Some(token) = exchange.subject_token.clone().filter(|t| t != crate::client::NOT_TEXT) else { return };
+    target.redactor.add(&token);
+    let time = |pointer: &str| {
+        exchange.json().and_then(|v| v.pointer(pointer).and_then(|t| t.as_str().map(str::to_string))).and_then(|t| {
+            humantime::parse_rfc3339_weak(&t).ok()?.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs())
+        })
+    };
+    if let (Some(issued), Some(expires)) = (time("/token/issued_at"), time("/token/expires_at")) {
+        state.adopted = Some((issued, expires));
+    }
+    if let Some(identity) = state.users.get_mut(&subject) {
+        identity.token = crate::target::Secret::new(token);
+    }
 }
 
 /// The six endpoints every implementation under test has; the identity calls may be missing.

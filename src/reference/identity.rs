@@ -118,6 +118,9 @@ impl Store {
         }
         let user_id = user.id.clone();
         let user_name = user.name.clone();
+        // The administrator's tokens keep 24 h whatever `--token-ttl` says: provisioning and
+        // cleanup go on while the test users' tokens expire.
+        let ttl = if user.is_admin { TOKEN_TTL_SECONDS } else { self.token_ttl };
         let mut methods = vec!["password".to_string()];
         if has("totp") {
             self.check_login_totp(request, &user_id, now)?;
@@ -126,7 +129,7 @@ impl Store {
             }
         }
         let token = crate::ids::random_token();
-        let expires_at = now + TOKEN_TTL_SECONDS;
+        let expires_at = now + ttl;
         self.tokens.insert(token.clone(), TokenInfo { user_id: user_id.clone(), expires_at });
         Ok(IssuedToken { token, user_id, user_name, methods, issued_at: now, expires_at })
     }

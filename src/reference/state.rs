@@ -29,6 +29,9 @@ pub struct Delays {
     pub user_create: std::time::Duration,
     /// `DELETE /v3/users/{id}`: the user is deleted this much later, then the answer sent.
     pub user_delete: std::time::Duration,
+    /// Tokens expire after this instead of 24 h (`serve --token-ttl`), so that a test can see
+    /// an expired token refused.
+    pub token_ttl: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -75,6 +78,9 @@ impl AppState {
     /// A new server state with its administrator; `clock` gives the time for TOTP and tokens.
     pub fn new(config: &ServerConfig, clock: Clock) -> AppState {
         let mut store = Store::new(&config.domain, config.faults, config.readings);
+        if let Some(ttl) = config.delays.token_ttl {
+            store.token_ttl = ttl.as_secs().max(1);
+        }
         store.add_admin(&config.admin_name, &config.admin_password, clock());
         let (faults, readings, delays) = (config.faults, config.readings, config.delays);
         AppState { store: Arc::new(RwLock::new(store)), faults, readings, delays, clock }

@@ -89,6 +89,9 @@ pub struct Store {
     pub(super) serial_owner: HashMap<String, String>,
     /// Deleted devices, kept only for the `list-shows-deleted` fault.
     pub(super) retired: Vec<MfaDevice>,
+    /// How long a non-admin user's token lives, in seconds: 24 h (iam_30_0001) unless
+    /// `serve --token-ttl`.
+    pub token_ttl: u64,
 }
 
 impl Store {
@@ -104,6 +107,7 @@ impl Store {
             devices: HashMap::new(),
             serial_owner: HashMap::new(),
             retired: Vec::new(),
+            token_ttl: super::identity::TOKEN_TTL_SECONDS,
         }
     }
 

@@ -86,6 +86,8 @@ pub fn step(action: &Action, expect: &Expect) -> Option<Step> {
         setup: false,
         severity: Some(expect.severity),
         wait_steps: 0,
+        adopt_token: false,
+        wait_token_expiry: false,
     })
 }
 
