@@ -48,6 +48,18 @@ pub struct Codes {
 pub const UNKNOWN_USER_ID: &str = "0000000000000000000000000000dead";
 
 impl CaseState {
+    /// The state a case or a walk starts from: the administrator, the account, a device name
+    /// and a never-issued token of its own.
+    pub fn new(admin: Identity, domain: Option<String>) -> CaseState {
+        CaseState {
+            admin: Some(admin),
+            domain,
+            unique: crate::ids::case_device_name(),
+            bogus_token: crate::ids::random_token(),
+            ..CaseState::default()
+        }
+    }
+
     pub fn user_id(&self, actor: Actor) -> String {
         match actor {
             Actor::Own | Actor::Other => self.users.get(&actor).map(|i| i.user_id.clone()),

@@ -78,13 +78,7 @@ fn outcome(
 /// Runs one case with its own users, releasing them whatever happens.
 pub async fn run_case(target: &Target, case: &Case, schemas: &Schemas, strict: bool) -> CaseRun {
     let started = Instant::now();
-    let mut state = CaseState {
-        admin: Some(target.admin.clone()),
-        domain: target.domain.clone(),
-        unique: crate::ids::case_device_name(),
-        bogus_token: crate::ids::random_token(),
-        ..CaseState::default()
-    };
+    let mut state = CaseState::new(target.admin.clone(), target.domain.clone());
     let actors = case.users();
     let mut acquired = Vec::new();
     let mut failure = None;

@@ -116,22 +116,29 @@ pub enum OnMfa {
 /// through, MFA calls get `on_mfa`. Returns its URL; it runs until the test process ends.
 pub fn proxy(upstream: &str, on_mfa: OnMfa) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let upstream = upstream.trim_end_matches('/').to_string();
+    serve_forwarding(listener, move |client| {
+        axum::Router::new().fallback(move |request: Request| {
+            let (client, upstream, on_mfa) = (client.clone(), upstream.clone(), on_mfa.clone());
+            async move { answer(&client, &upstream, &on_mfa, request).await }
+        })
+    });
+    url
+}
+
+/// Serves the router `app` makes (given a client that follows no redirect, to forward with)
+/// on `listener`, on a thread of its own, until the test process ends.
+fn serve_forwarding(listener: TcpListener, app: impl FnOnce(reqwest::Client) -> axum::Router + Send + 'static) {
+    listener.set_nonblocking(true).unwrap();
     thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-            let app = axum::Router::new().fallback(move |request: Request| {
-                let (client, upstream, on_mfa) = (client.clone(), upstream.clone(), on_mfa.clone());
-                async move { answer(&client, &upstream, &on_mfa, request).await }
-            });
-            axum::serve(listener, app).await.unwrap();
+            axum::serve(listener, app(client)).await.unwrap();
         });
     });
-    url
 }
 
 async fn answer(client: &reqwest::Client, upstream: &str, on_mfa: &OnMfa, request: Request) -> Response {
@@ -159,32 +166,23 @@ async fn answer(client: &reqwest::Client, upstream: &str, on_mfa: &OnMfa, reques
 /// the prefix; it runs until the test process ends.
 pub fn prefixed(upstream: &str, prefix: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
     let url = format!("http://{}{prefix}", listener.local_addr().unwrap());
     let upstream = upstream.trim_end_matches('/').to_string();
-    thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-            let app = axum::Router::new().fallback(move |request: Request| {
-                let (client, upstream) = (client.clone(), upstream.clone());
-                async move {
-                    let path = request.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
-                    match path.strip_prefix(prefix).filter(|rest| rest.starts_with('/')) {
-                        Some(rest) => forward(&client, &upstream, rest, request).await,
-                        None => Response::builder()
-                            .status(404)
-                            .header("content-type", "application/json")
-                            .body(Body::from(
-                                r#"{"error_msg":"no such route on this gateway","error_code":"APIGW.0101"}"#,
-                            ))
-                            .unwrap(),
-                    }
+    serve_forwarding(listener, move |client| {
+        axum::Router::new().fallback(move |request: Request| {
+            let (client, upstream) = (client.clone(), upstream.clone());
+            async move {
+                let path = request.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
+                match path.strip_prefix(prefix).filter(|rest| rest.starts_with('/')) {
+                    Some(rest) => forward(&client, &upstream, rest, request).await,
+                    None => Response::builder()
+                        .status(404)
+                        .header("content-type", "application/json")
+                        .body(Body::from(r#"{"error_msg":"no such route on this gateway","error_code":"APIGW.0101"}"#))
+                        .unwrap(),
                 }
-            });
-            axum::serve(listener, app).await.unwrap();
-        });
+            }
+        })
     });
     url
 }

@@ -67,13 +67,7 @@ pub async fn walk(explorer: &Explorer<'_>, actions: Actions<'_>) -> Walked {
             return walked;
         }
     };
-    let mut state = CaseState {
-        admin: Some(target.admin.clone()),
-        domain: target.domain.clone(),
-        unique: crate::ids::case_device_name(),
-        bogus_token: crate::ids::random_token(),
-        ..CaseState::default()
-    };
+    let mut state = CaseState::new(target.admin.clone(), target.domain.clone());
     for (actor, identity) in [Actor::Own, Actor::Other].into_iter().zip(&identities) {
         state.users.insert(actor, identity.clone());
     }
