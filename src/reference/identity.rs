@@ -3,13 +3,10 @@
 use super::error::ApiError;
 use super::faults::Fault;
 use super::readings::Reading;
-use super::store::{Caller, LoginProtectSetting, Store, TokenInfo, User};
+use super::store::{Caller, LoginProtectSetting, Store, TOKEN_TTL_SECONDS, TokenInfo, User};
 use crate::api::models::{CreateUser, LoginProtect, TokenRequest};
 use crate::ids::random_hex;
 use axum::http::StatusCode;
-
-/// Token validity: 24 hours [iam_30_0001].
-pub const TOKEN_TTL_SECONDS: u64 = 24 * 3600;
 
 /// A token issued by [`Store::issue_token`].
 #[derive(Debug, Clone)]

@@ -75,6 +75,9 @@ pub struct CheckedBind {
     pub step: u64,
 }
 
+/// Token validity: 24 hours [iam_30_0001].
+pub const TOKEN_TTL_SECONDS: u64 = 24 * 3600;
+
 /// The whole state of one reference server.
 #[derive(Debug)]
 pub struct Store {
@@ -107,7 +110,7 @@ impl Store {
             devices: HashMap::new(),
             serial_owner: HashMap::new(),
             retired: Vec::new(),
-            token_ttl: super::identity::TOKEN_TTL_SECONDS,
+            token_ttl: TOKEN_TTL_SECONDS,
         }
     }
 
