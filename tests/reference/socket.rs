@@ -133,3 +133,41 @@ async fn a_faulty_204_keeps_its_headers_but_no_body_on_the_wire() {
         assert_eq!(body, "", "{fault}");
     }
 }
+
+/// A bounded soak of bind's atomicity: 500 rounds of 16 concurrent binds, each round on a fresh
+/// device (new seed, so its codes are unused), over one socket each: never two winners.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bind_race_soak_of_500_rounds_of_16_never_binds_twice() {
+    let mut s = setup(&[]).await;
+    let (rounds, parallel) = (500, 16);
+    let mut double = Vec::new();
+    for round in 0..rounds {
+        let delete = s.client.send(&ops::delete_device(Some(&s.admin), &s.user_id, &s.serial)).await.unwrap();
+        assert_eq!(delete.status, 204, "round {round}");
+        let name = format!("alice-phone-{round}");
+        let device = s.client.send(&ops::create_device(Some(&s.user), &s.user_id, &name)).await.unwrap();
+        assert_eq!(device.status, 201, "round {round}");
+        let v = device.json().unwrap();
+        s.serial = v["virtual_mfa_device"]["serial_number"].as_str().unwrap().to_string();
+        s.seed = Seed::parse(v["virtual_mfa_device"]["base32_string_seed"].as_str().unwrap()).unwrap();
+        clear_of_step_boundary().await;
+        let op = ops::bind_device(Some(&s.user), &bind_body(&s));
+        let answers = futures::future::join_all((0..parallel).map(|_| s.client.send(&op))).await;
+        let statuses: Vec<u16> = answers.into_iter().map(|a| a.unwrap().status).collect();
+        let won = statuses.iter().filter(|s| **s == 204).count();
+        if won != 1 {
+            double.push(format!("round {round}: {won} winners, {statuses:?}"));
+        }
+        let unbind = UnbindMfaDevice {
+            user_id: s.user_id.clone(),
+            authentication_code: "000000".into(),
+            serial_number: s.serial.clone(),
+        };
+        assert_eq!(s.client.send(&ops::unbind_device(Some(&s.admin), &unbind)).await.unwrap().status, 204);
+    }
+    println!(
+        "bind race soak: {rounds} rounds × {parallel} concurrent binds, {} rounds without exactly one winner",
+        double.len()
+    );
+    assert!(double.is_empty(), "{}", double.join("\n"));
+}
