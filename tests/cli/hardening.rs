@@ -217,3 +217,27 @@ fn a_pool_token_the_target_rejects_is_exit_3_naming_the_identity() {
         }
     }
 }
+
+/// A load soak against a flaky target (503s and connections reset mid-answer on the MFA
+/// paths): no panic, the errors are counted by reason, every user is deleted.
+#[test]
+fn load_against_a_flaky_target_counts_its_errors_and_leaves_no_user() {
+    let server = serve().admin_password("Flaky-pass-1").start();
+    let target = proxy(&server.url, OnMfa::Flaky);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("summary.json");
+    for client in ["connection", "goose"] {
+        let args = ["load", "--users", "8", "--run-time", "3s", "--client", client, "--json", json.to_str().unwrap()];
+        let creds = ["--target", &target, "--domain", "mfa-harness", "--admin-name", "admin"];
+        let out = run(&[&args[..], &creds, &["--admin-password", "Flaky-pass-1"]].concat());
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(1), "{client}: the target broke the contract\n{stdout}{stderr}");
+        assert!(!stderr.contains("panicked"), "{client}: {stderr}");
+        assert!(stdout.contains("503") && stdout.contains("no answer"), "{client}: 503s and resets counted: {stdout}");
+        let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        crate::common::schema::assert_valid(crate::common::schema::LOAD_SUMMARY, &summary);
+        assert!(summary["flows_completed"].as_u64().unwrap_or(0) > 0, "{client}: flows still complete: {summary}");
+        let left = crate::common::admin::harness_users(&server.url, "mfa-harness", "admin", "Flaky-pass-1");
+        assert!(left.is_empty(), "{client}: {left:?}");
+    }
+}

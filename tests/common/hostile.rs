@@ -110,6 +110,9 @@ pub enum OnMfa {
     Redirect(String),
     /// Never answers (the connection stays open).
     Hang,
+    /// Flaky: of every five MFA calls, one answers 503 and one resets the connection halfway
+    /// through its answer; the others pass through.
+    Flaky,
 }
 
 /// A proxy in front of `upstream` (a real target): identity calls (tokens, users) pass
@@ -156,6 +159,23 @@ async fn answer(client: &reqwest::Client, upstream: &str, on_mfa: &OnMfa, reques
                 response.status(307).header("location", format!("{to}{path}")).body(Body::empty()).unwrap()
             }
             OnMfa::Hang => std::future::pending().await,
+            OnMfa::Flaky => {
+                static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                match CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 5 {
+                    1 => response
+                        .status(503)
+                        .body(Body::from(r#"{"error_msg":"Service unavailable.","error_code":"APIGW.0503"}"#))
+                        .unwrap(),
+                    3 => {
+                        let broken = futures::stream::iter([
+                            Ok(bytes::Bytes::from_static(b"{\"virtual_mfa")),
+                            Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset")),
+                        ]);
+                        response.status(200).body(Body::from_stream(broken)).unwrap()
+                    }
+                    _ => forward(client, upstream, &path, request).await,
+                }
+            }
         };
     }
     forward(client, upstream, &path, request).await
