@@ -34,26 +34,27 @@ pub fn request_view(exchange: &Exchange, redactor: &Redactor) -> RequestView {
         path: sanitize::for_terminal(&redactor.redact(&exchange.path)),
         token: if exchange.token_sent { "[redacted]" } else { "none" },
         body: exchange.request_body.as_ref().map(|b| {
-            sanitize::for_terminal(&redactor.redact(&sanitize::truncate(&String::from_utf8_lossy(b), BODY_EXCERPT)))
+            sanitize::for_terminal(&sanitize::truncate(&redactor.redact(&String::from_utf8_lossy(b)), BODY_EXCERPT))
         }),
     }
 }
 
 /// The answer of an exchange as a finding shows it.
 pub fn response_view(exchange: &Exchange, redactor: &Redactor) -> ResponseView {
-    let body = sanitize::truncate(&String::from_utf8_lossy(&exchange.body), BODY_EXCERPT);
+    // Redacted before it is cut: a secret cut in half would no longer match.
+    let body = sanitize::truncate(&redactor.redact(&String::from_utf8_lossy(&exchange.body)), BODY_EXCERPT);
     ResponseView {
         status: exchange.status,
         content_type: exchange.content_type.as_deref().map(sanitize::for_terminal),
-        body: sanitize::for_terminal(&redactor.redact(&body)),
+        body: sanitize::for_terminal(&body),
         location: exchange.location.as_deref().map(|l| location_view(l, redactor)),
     }
 }
 
 /// A `Location` header as findings show it: no userinfo, secrets redacted, truncated.
 fn location_view(location: &str, redactor: &Redactor) -> String {
-    let shown = sanitize::truncate(&crate::target::display_url(location), 200);
-    sanitize::for_terminal(&redactor.redact(&shown))
+    let shown = redactor.redact(&crate::target::display_url(location));
+    sanitize::for_terminal(&sanitize::truncate(&shown, 200))
 }
 
 impl StepContext<'_> {

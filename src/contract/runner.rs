@@ -202,6 +202,7 @@ async fn run_steps(
             }
         }
         let codes = mode.map(|m| state.codes(step.op, m, step.subject, totp::unix_now())).unwrap_or_default();
+        redact_derived_token(target, state, step.actor);
         let op = apply_overrides(default_operation(step, state, &codes), step, state);
         let answers = futures::future::join_all((0..step.parallel).map(|_| target.client.send(&op))).await;
         let mut answered = Vec::new();
@@ -314,6 +315,17 @@ fn error_run(
 ) -> CaseRun {
     let requests = exchanges.len();
     CaseRun { result: outcome(case, CaseStatus::Error, findings, Some(reason), started, requests), exchanges }
+}
+
+/// A token made from a real one (one character changed, cut short, extended) is nearly that
+/// token, and a never-issued one looks like one: a target that echoes them back must not get
+/// them into a report.
+pub(crate) fn redact_derived_token(target: &Target, state: &CaseState, actor: Actor) {
+    if matches!(actor, Actor::AlteredToken | Actor::TruncatedToken | Actor::ExtendedToken | Actor::InvalidToken)
+        && let Some(token) = state.token(actor)
+    {
+        target.redactor.add(&token);
+    }
 }
 
 /// The longest token lifetime a case waits out (`wait_token_expiry`).

@@ -80,7 +80,7 @@ pub(crate) fn unusable(context: &str, exchange: &Exchange, redactor: &Redactor) 
     }
     if exchange.is_redirect() {
         let location = exchange.location.as_deref().map_or("nowhere (no Location header)".into(), |l| {
-            crate::sanitize::for_terminal(&redactor.redact(&crate::sanitize::truncate(&display_url(l), 200)))
+            crate::sanitize::for_terminal(&crate::sanitize::truncate(&redactor.redact(&display_url(l)), 200))
         });
         let status = exchange.status_line();
         return Err(TargetError::Redirected { context: context.to_string(), method, path, status, location });
@@ -90,13 +90,14 @@ pub(crate) fn unusable(context: &str, exchange: &Exchange, redactor: &Redactor) 
 
 /// An answer with a status provisioning did not expect (after [`unusable`] let it through).
 pub(crate) fn unexpected(context: &str, exchange: &Exchange, redactor: &Redactor) -> TargetError {
-    let body = crate::sanitize::truncate(&String::from_utf8_lossy(&exchange.body), 300);
+    // Redacted before it is cut, so that no secret is cut in half past the redactor.
+    let body = crate::sanitize::truncate(&redactor.redact(&String::from_utf8_lossy(&exchange.body)), 300);
     TargetError::Answered {
         context: context.to_string(),
         method: exchange.method.to_string(),
         path: exchange.path.clone(),
         status: exchange.status,
-        body: crate::sanitize::for_terminal(&redactor.redact(&body)),
+        body: crate::sanitize::for_terminal(&body),
     }
 }
 

@@ -3,6 +3,7 @@
 //! for the admin password, generated user passwords (`Mh-` and 24 hex digits), tokens (`MII` and
 //! hex) and base32 seeds (runs of 26 or more `A–Z2–7`).
 
+use crate::common::hostile::echoing;
 use crate::common::process::serve;
 use std::path::Path;
 
@@ -20,7 +21,8 @@ fn secrets_in(text: &str) -> Vec<String> {
         found.push(format!("a generated password at {at}: {}", &text[at..(at + 27).min(text.len())]));
     }
     for (at, _) in text.match_indices("MII").filter(|(at, _)| hex_run(at + 3) >= 40) {
-        found.push(format!("a token at {at}"));
+        let from = text[..at].char_indices().rev().nth(60).map_or(0, |(i, _)| i);
+        found.push(format!("a token at {at}: …{}", &text[from..(at + 10).min(text.len())]));
     }
     let mut run_start = None;
     for (i, b) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
@@ -58,12 +60,12 @@ fn the_scanner_finds_each_kind_of_secret() {
     assert_eq!(secrets_in(&planted).len(), 4, "{:?}", secrets_in(&planted));
 }
 
-#[test]
-fn no_command_writes_a_secret_in_any_format() {
-    let server = serve().admin_password(PASSWORD).faults(&["query-leaks-seed", "list-leaks-seed"]).start();
+/// Runs every command in every format against `url` and returns what looks like a secret in
+/// any output, and how many redacted seeds the outputs show.
+fn scan_every_command(url: &str) -> (Vec<String>, usize) {
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let target = ["--target", &server.url, "--domain", "mfa-harness", "--admin-name", "admin"];
+    let target = ["--target", url, "--domain", "mfa-harness", "--admin-name", "admin"];
     let runs: Vec<Vec<String>> = vec![
         vec!["check".into()],
         vec![
@@ -122,7 +124,24 @@ fn no_command_writes_a_secret_in_any_format() {
             found.extend(secrets_in(&text).into_iter().map(|s| format!("{} {stream}: {s}", extra[0])));
         }
     }
-    assert!(redacted > 0, "the faulty target's leaked seeds reached the reports, redacted");
     scan_dir(dir.path(), &mut found);
+    (found, redacted)
+}
+
+#[test]
+fn no_command_writes_a_secret_in_any_format() {
+    let server = serve().admin_password(PASSWORD).faults(&["query-leaks-seed", "list-leaks-seed"]).start();
+    let (found, redacted) = scan_every_command(&server.url);
+    assert!(redacted > 0, "the faulty target's leaked seeds reached the reports, redacted");
+    assert!(found.is_empty(), "secrets written:\n{}", found.join("\n"));
+}
+
+/// The same against a target that echoes every request's token and body back in its answers.
+#[test]
+fn a_target_echoing_every_secret_back_gets_none_into_any_output() {
+    // Faults that make cases fail, so that findings show the echoed answers: a leaked seed,
+    // and altered, cut and extended tokens served (their echo is almost a real token).
+    let server = serve().admin_password(PASSWORD).faults(&["query-leaks-seed", "invalid-token-accepted"]).start();
+    let (found, _) = scan_every_command(&echoing(&server.url));
     assert!(found.is_empty(), "secrets written:\n{}", found.join("\n"));
 }

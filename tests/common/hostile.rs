@@ -207,6 +207,41 @@ pub fn prefixed(upstream: &str, prefix: &'static str) -> String {
     url
 }
 
+/// A proxy in front of `upstream` that echoes every request's secrets back: each JSON object
+/// answer gains `"echo": {"token": <X-Auth-Token>, "body": <the request body>}` — the tokens,
+/// passwords and codes the harness sent. Returns its URL; it runs until the test process ends.
+pub fn echoing(upstream: &str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_end_matches('/').to_string();
+    serve_forwarding(listener, move |client| {
+        axum::Router::new().fallback(move |request: Request| {
+            let (client, upstream) = (client.clone(), upstream.clone());
+            async move {
+                let path = request.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
+                let token = request.headers().get("x-auth-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+                let (parts, body) = request.into_parts();
+                let sent = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+                let request = Request::from_parts(parts, Body::from(sent.clone()));
+                let answer = forward(&client, &upstream, &path, request).await;
+                let (mut parts, body) = answer.into_parts();
+                let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+                let echoed = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                    Ok(serde_json::Value::Object(mut map)) => {
+                        let echo = serde_json::json!({"token": token, "body": String::from_utf8_lossy(&sent)});
+                        map.insert("echo".into(), echo);
+                        parts.headers.remove(http::header::CONTENT_LENGTH);
+                        serde_json::Value::Object(map).to_string().into_bytes()
+                    }
+                    _ => bytes.to_vec(),
+                };
+                Response::from_parts(parts, Body::from(echoed))
+            }
+        })
+    });
+    url
+}
+
 /// Sends `request` to `upstream` at `path` and returns its answer.
 async fn forward(client: &reqwest::Client, upstream: &str, path: &str, request: Request) -> Response {
     let (parts, body) = request.into_parts();

@@ -179,6 +179,7 @@ impl Run<'_, '_> {
                 _ => crate::ids::case_device_name(),
             };
         }
+        crate::contract::runner::redact_derived_token(target, &self.state, action.who);
         let op = request::request(action, &step, &self.state, &codes, self.explorer.variants, foreign_code);
         if (uses.is_some() || step.codes == Some(CodeMode::UsedStep)) && seed.is_some() {
             self.model.user_mut(action.on).used = Some((self.model.tick, request::steps_ahead(action)));
