@@ -60,6 +60,10 @@ pub struct Explorer<'a> {
 pub async fn walk(explorer: &Explorer<'_>, actions: Actions<'_>) -> Walked {
     let target = explorer.target;
     let mut walked = Walked::default();
+    if target.capacity().is_some_and(|c| c < 2) {
+        walked.error = Some("a walk needs two users; the pool has fewer".into());
+        return walked;
+    }
     let identities = match target.acquire_many(2).await {
         Ok(identities) => identities,
         Err(e) => {
@@ -73,7 +77,7 @@ pub async fn walk(explorer: &Explorer<'_>, actions: Actions<'_>) -> Walked {
     }
     let mut run = Run { explorer, state, model: Model::new(), walked, ticks: explorer.ticks };
     run.go(actions).await;
-    let Run { state, mut walked, model, .. } = run;
+    let Run { state, mut walked, .. } = run;
     if !target.provisions() {
         for (actor, device) in &state.devices {
             if let Some(serial) = &device.serial {
@@ -83,7 +87,6 @@ pub async fn walk(explorer: &Explorer<'_>, actions: Actions<'_>) -> Walked {
     }
     // A user the walk deleted is released all the same: its deletion answers 404 and the run
     // forgets it.
-    drop(model);
     for identity in identities {
         target.release(identity).await;
     }
