@@ -118,6 +118,14 @@ pub async fn run_case(target: &Target, case: &Case, schemas: &Schemas, strict: b
         }
         None => run_steps(target, case, schemas, strict, &mut state, started).await,
     };
+    release(target, &state, acquired).await;
+    run
+}
+
+/// Gives back what a case or a walk held: a pool's devices reset (its identities outlive the
+/// run), then every identity released (a provisioned one is deleted; one the case deleted
+/// itself answers 404, which counts as deleted).
+pub(crate) async fn release(target: &Target, state: &CaseState, identities: Vec<crate::target::Identity>) {
     if !target.provisions() {
         for (actor, device) in &state.devices {
             if let Some(serial) = &device.serial {
@@ -125,10 +133,9 @@ pub async fn run_case(target: &Target, case: &Case, schemas: &Schemas, strict: b
             }
         }
     }
-    for identity in acquired {
+    for identity in identities {
         target.release(identity).await;
     }
-    run
 }
 
 async fn run_steps(

@@ -118,13 +118,27 @@ pub enum OnMfa {
 /// A proxy in front of `upstream` (a real target): identity calls (tokens, users) pass
 /// through, MFA calls get `on_mfa`. Returns its URL; it runs until the test process ends.
 pub fn proxy(upstream: &str, on_mfa: OnMfa) -> String {
+    forwarding(upstream, "", move |client, upstream, _path, request| {
+        let on_mfa = on_mfa.clone();
+        async move { answer(&client, &upstream, &on_mfa, request).await }
+    })
+}
+
+/// A server on 127.0.0.1:0 in front of `upstream` whose every request `handle` answers, given
+/// a forwarding client, the upstream URL and the request's path and query. Returns its URL
+/// with `url_path` appended; it runs until the test process ends.
+fn forwarding<F, A>(upstream: &str, url_path: &str, handle: F) -> String
+where
+    F: Fn(reqwest::Client, String, String, Request) -> A + Clone + Send + Sync + 'static,
+    A: std::future::Future<Output = Response> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let url = format!("http://{}{url_path}", listener.local_addr().unwrap());
     let upstream = upstream.trim_end_matches('/').to_string();
     serve_forwarding(listener, move |client| {
         axum::Router::new().fallback(move |request: Request| {
-            let (client, upstream, on_mfa) = (client.clone(), upstream.clone(), on_mfa.clone());
-            async move { answer(&client, &upstream, &on_mfa, request).await }
+            let path = request.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
+            handle.clone()(client.clone(), upstream.clone(), path, request)
         })
     });
     url
@@ -185,61 +199,41 @@ async fn answer(client: &reqwest::Client, upstream: &str, on_mfa: &OnMfa, reques
 /// to every path outside it, as an API gateway with a path prefix does. Returns its URL with
 /// the prefix; it runs until the test process ends.
 pub fn prefixed(upstream: &str, prefix: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}{prefix}", listener.local_addr().unwrap());
-    let upstream = upstream.trim_end_matches('/').to_string();
-    serve_forwarding(listener, move |client| {
-        axum::Router::new().fallback(move |request: Request| {
-            let (client, upstream) = (client.clone(), upstream.clone());
-            async move {
-                let path = request.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
-                match path.strip_prefix(prefix).filter(|rest| rest.starts_with('/')) {
-                    Some(rest) => forward(&client, &upstream, rest, request).await,
-                    None => Response::builder()
-                        .status(404)
-                        .header("content-type", "application/json")
-                        .body(Body::from(r#"{"error_msg":"no such route on this gateway","error_code":"APIGW.0101"}"#))
-                        .unwrap(),
-                }
-            }
-        })
-    });
-    url
+    forwarding(upstream, prefix, move |client, upstream, path, request| async move {
+        match path.strip_prefix(prefix).filter(|rest| rest.starts_with('/')) {
+            Some(rest) => forward(&client, &upstream, rest, request).await,
+            None => Response::builder()
+                .status(404)
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"error_msg":"no such route on this gateway","error_code":"APIGW.0101"}"#))
+                .unwrap(),
+        }
+    })
 }
 
 /// A proxy in front of `upstream` that echoes every request's secrets back: each JSON object
 /// answer gains `"echo": {"token": <X-Auth-Token>, "body": <the request body>}` — the tokens,
 /// passwords and codes the harness sent. Returns its URL; it runs until the test process ends.
 pub fn echoing(upstream: &str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let upstream = upstream.trim_end_matches('/').to_string();
-    serve_forwarding(listener, move |client| {
-        axum::Router::new().fallback(move |request: Request| {
-            let (client, upstream) = (client.clone(), upstream.clone());
-            async move {
-                let path = request.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
-                let token = request.headers().get("x-auth-token").and_then(|v| v.to_str().ok()).map(str::to_string);
-                let (parts, body) = request.into_parts();
-                let sent = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-                let request = Request::from_parts(parts, Body::from(sent.clone()));
-                let answer = forward(&client, &upstream, &path, request).await;
-                let (mut parts, body) = answer.into_parts();
-                let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-                let echoed = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                    Ok(serde_json::Value::Object(mut map)) => {
-                        let echo = serde_json::json!({"token": token, "body": String::from_utf8_lossy(&sent)});
-                        map.insert("echo".into(), echo);
-                        parts.headers.remove(http::header::CONTENT_LENGTH);
-                        serde_json::Value::Object(map).to_string().into_bytes()
-                    }
-                    _ => bytes.to_vec(),
-                };
-                Response::from_parts(parts, Body::from(echoed))
+    forwarding(upstream, "", move |client, upstream, path, request| async move {
+        let token = request.headers().get("x-auth-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (parts, body) = request.into_parts();
+        let sent = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+        let request = Request::from_parts(parts, Body::from(sent.clone()));
+        let answer = forward(&client, &upstream, &path, request).await;
+        let (mut parts, body) = answer.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+        let echoed = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(mut map)) => {
+                let echo = serde_json::json!({"token": token, "body": String::from_utf8_lossy(&sent)});
+                map.insert("echo".into(), echo);
+                parts.headers.remove(http::header::CONTENT_LENGTH);
+                serde_json::Value::Object(map).to_string().into_bytes()
             }
-        })
-    });
-    url
+            _ => bytes.to_vec(),
+        };
+        Response::from_parts(parts, Body::from(echoed))
+    })
 }
 
 /// Sends `request` to `upstream` at `path` and returns its answer.

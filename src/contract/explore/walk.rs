@@ -78,18 +78,7 @@ pub async fn walk(explorer: &Explorer<'_>, actions: Actions<'_>) -> Walked {
     let mut run = Run { explorer, state, model: Model::new(), walked, ticks: explorer.ticks };
     run.go(actions).await;
     let Run { state, mut walked, .. } = run;
-    if !target.provisions() {
-        for (actor, device) in &state.devices {
-            if let Some(serial) = &device.serial {
-                target.reset_device(&state.user_id(*actor), serial).await;
-            }
-        }
-    }
-    // A user the walk deleted is released all the same: its deletion answers 404 and the run
-    // forgets it.
-    for identity in identities {
-        target.release(identity).await;
-    }
+    crate::contract::runner::release(target, &state, identities).await;
     walked.readings.sort();
     walked.readings.dedup();
     walked
