@@ -6,92 +6,22 @@ use crate::contract::{CheckPlan, Format};
 use crate::error::{Result, UsageError};
 pub use crate::flags::{MAX_USERS, parse_duration, parse_timeout, parse_users};
 use crate::load::{LoadClient, LoadPlan, thresholds::Threshold};
-use crate::reference::faults::{Fault, FaultSet};
-use crate::reference::readings::{Reading, ReadingSet};
+use crate::reference::faults::Fault;
+use crate::reference::readings::Reading;
 use crate::reference::state::Delays;
 use crate::serve::ServePlan;
 use crate::snapshot::SnapshotPlan;
-use crate::target::{AdminCredentials, Secret, TargetSpec, display_url};
+use crate::target::display_url;
 use crate::totp::Seed;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+mod network;
+mod target;
+
+pub use network::NetworkArgs;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Where to test and as whom; shared by `check`, `load` and `snapshot`.
-#[derive(Debug, Clone, Args)]
-pub struct TargetArgs {
-    /// Base URL of the implementation (http or https); none: the embedded reference server.
-    #[arg(long, value_name = "URL")]
-    pub target: Option<String>,
-    /// The same, without `--target`.
-    #[arg(value_name = "URL", conflicts_with = "target")]
-    pub url: Option<String>,
-    /// Account (domain) name for the admin token.
-    #[arg(long, env = "MFA_DOMAIN")]
-    pub domain: Option<String>,
-    /// Administrator user name; throw-away users are created with it and deleted at the end.
-    #[arg(long, env = "MFA_ADMIN_NAME")]
-    pub admin_name: Option<String>,
-    /// Administrator password.
-    #[arg(long, env = "MFA_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: Option<String>,
-    /// TOML file of pre-made identities ([admin] user_id, token; [[users]] user_id, token).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["admin_name", "admin_password"])]
-    pub pool: Option<PathBuf>,
-    /// Switch on a fault of the embedded server (repeatable; only without --target).
-    #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
-    pub faults: Vec<Fault>,
-    /// Run the embedded server with an alternative documented reading (repeatable; only without
-    /// --target); `mfa-harness serve --list-readings` lists them.
-    #[arg(long = "reading", value_name = "NAME", conflicts_with = "target")]
-    pub readings: Vec<Reading>,
-    /// Per-request timeout, e.g. 10s, 500ms.
-    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
-    pub timeout: Duration,
-    /// Largest answer body read, e.g. 1MiB, 64KiB, 4096: reading stops there, and a longer
-    /// answer is a finding (a provisioning answer: exit 3).
-    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = crate::client::parse_max_body)]
-    pub max_body: usize,
-}
-
-impl TargetArgs {
-    pub fn into_spec(self) -> Result<TargetSpec> {
-        let Some(url) = self.target.or(self.url) else {
-            return Ok(TargetSpec::Embedded {
-                faults: FaultSet::new(&self.faults),
-                readings: ReadingSet::new(&self.readings),
-            });
-        };
-        let parsed = url::Url::parse(&url).map_err(|e| UsageError::Flag {
-            flag: "--target",
-            problem: format!("'{url}' is not a URL ({e}); use e.g. http://127.0.0.1:8080"),
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(UsageError::Flag {
-                flag: "--target",
-                problem: format!("'{url}' must be an http or https URL"),
-            }
-            .into());
-        }
-        if let Some(file) = self.pool {
-            return Ok(TargetSpec::Pool { url, file });
-        }
-        match (self.domain, self.admin_name, self.admin_password) {
-            (Some(domain), Some(name), Some(password)) => Ok(TargetSpec::Remote {
-                url,
-                admin: AdminCredentials { domain, name, password: Secret::new(password) },
-            }),
-            _ => Err(UsageError::Flag {
-                flag: "--target",
-                problem: "needs identities: --domain, --admin-name and --admin-password (or MFA_DOMAIN, \
-                          MFA_ADMIN_NAME, MFA_ADMIN_PASSWORD), or --pool FILE"
-                    .into(),
-            }
-            .into()),
-        }
-    }
-}
+pub use target::TargetArgs;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -212,14 +142,13 @@ impl CheckArgs {
     }
 
     pub fn into_plan(self) -> Result<(CheckPlan, CheckOutput)> {
-        let (timeout, max_body) = (self.target.timeout, self.target.max_body);
+        let network = self.target.network.clone().into_network()?;
         let explore = self.explore_plan()?;
         let plan = CheckPlan {
-            max_body,
             target: self.target.into_spec()?,
             only: self.only,
             strict: self.strict,
-            timeout,
+            network,
             scenarios: self.scenarios,
             schemas: self.schemas,
             concurrency: self.concurrency as usize,
@@ -312,10 +241,9 @@ pub enum ClientArg {
 
 impl LoadArgs {
     pub fn into_plan(self) -> Result<(LoadPlan, LoadOutput)> {
-        let (timeout, max_body) = (self.target.timeout, self.target.max_body);
+        let network = self.target.network.clone().into_network()?;
         let thresholds = self.thresholds.iter().map(|t| Threshold::parse(t)).collect::<Result<_>>()?;
         let plan = LoadPlan {
-            max_body,
             target: self.target.into_spec()?,
             flow: self.flow,
             users: self.users,
@@ -326,7 +254,7 @@ impl LoadArgs {
             report_files: self.report_files,
             baseline_file: self.baseline_file,
             scenarios: self.scenarios,
-            timeout,
+            network,
             totp_margin: self.totp_margin,
             client: match self.client {
                 ClientArg::Connection => LoadClient::Connection,
@@ -367,11 +295,10 @@ impl SnapshotArgs {
                 UsageError::Flag { flag: "--name", problem: format!("'{name}' must be a plain folder name") }.into()
             );
         }
-        let (timeout, max_body) = (self.target.timeout, self.target.max_body);
+        let network = self.target.network.clone().into_network()?;
         Ok(SnapshotPlan {
-            max_body,
             target: self.target.into_spec()?,
-            timeout,
+            network,
             only: self.only,
             scenarios: self.scenarios,
             dir: self.dir,

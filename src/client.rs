@@ -5,7 +5,10 @@
 //! (the API documents none, and following one would send the token request's password, or a
 //! token, wherever the target points), and no answer body is read past `--max-body`.
 
+pub mod network;
 pub mod tls;
+
+pub use network::{DEFAULT_MAX_BODY, Network, ProxyChoice, TlsOptions};
 
 use crate::api::{AUTH_HEADER, OpKind, Operation, SUBJECT_TOKEN_HEADER};
 use http::Method;
@@ -18,9 +21,6 @@ pub const NOT_TEXT: &str = "\u{0}not text";
 /// every exchange, and a target that answers every request with an endless body must not make
 /// it hold `--max-body` per request.
 pub const CUT_BODY_KEPT: usize = 4096;
-
-/// The default `--max-body`: 1 MiB, far above any answer of the API (small JSON documents).
-pub const DEFAULT_MAX_BODY: usize = 1 << 20;
 
 /// Parses `--max-body`: a byte count with an optional unit, `4096`, `512B`, `64KiB`, `1MiB`,
 /// `1GiB` (powers of 1024) or `64kB`, `1MB`, `1GB` (powers of 1000); above 0.
@@ -47,13 +47,13 @@ pub fn parse_max_body(text: &str) -> Result<usize, String> {
 }
 
 /// The reqwest setup every client of the harness starts from: redirects are never followed
-/// (a 3xx is an answer like any other), and `timeout` bounds each request, its body included.
-/// A loopback target (the embedded server, a local `serve`) is never sent through a proxy of
-/// the environment (`HTTP_PROXY` and friends), as curl does for `localhost`.
-pub fn reqwest_builder(timeout: Duration, base: &str) -> reqwest::ClientBuilder {
+/// (a 3xx is an answer like any other), and the network's timeout bounds each request, its
+/// body included. A loopback target (the embedded server, a local `serve`) is never sent
+/// through a proxy of the environment (`HTTP_PROXY` and friends), as curl does for `localhost`.
+pub fn reqwest_builder(network: &Network, base: &str) -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
+        .timeout(network.timeout)
         .pool_max_idle_per_host(64)
         .user_agent(concat!("mfa-harness/", env!("CARGO_PKG_VERSION")));
     if is_loopback(base) { builder.no_proxy() } else { builder }
@@ -160,6 +160,8 @@ pub struct HttpClient {
     base: String,
     timeout: Duration,
     max_body: usize,
+    /// `--header`s, sent on every request.
+    headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
 impl HttpClient {
@@ -170,12 +172,23 @@ impl HttpClient {
 
     /// A client that reads at most `max_body` bytes of each answer.
     pub fn with_max_body(base: &str, timeout: Duration, max_body: usize) -> Result<HttpClient, TransportError> {
-        let inner = reqwest_builder(timeout, base).build().map_err(|e| TransportError::Other {
+        HttpClient::with_network(base, &Network { max_body, ..Network::with_timeout(timeout) })
+    }
+
+    /// A client that reaches `base` as `network` says.
+    pub fn with_network(base: &str, network: &Network) -> Result<HttpClient, TransportError> {
+        let inner = reqwest_builder(network, base).build().map_err(|e| TransportError::Other {
             method: Method::GET,
             path: base.to_string(),
             reason: e.to_string(),
         })?;
-        Ok(HttpClient { inner, base: base.trim_end_matches('/').to_string(), timeout, max_body })
+        Ok(HttpClient {
+            inner,
+            base: base.trim_end_matches('/').to_string(),
+            timeout: network.timeout,
+            max_body: network.max_body,
+            headers: network.headers.clone(),
+        })
     }
 
     /// The most bytes of an answer's body that are read.
@@ -195,6 +208,9 @@ impl HttpClient {
             request = request.header(AUTH_HEADER, token);
         }
         for (name, value) in &op.headers {
+            request = request.header(name, value);
+        }
+        for (name, value) in &self.headers {
             request = request.header(name, value);
         }
         let body = op.body_bytes();

@@ -5,7 +5,7 @@ pub mod identity;
 pub mod pool;
 pub mod provision;
 
-use crate::client::HttpClient;
+use crate::client::{HttpClient, Network};
 use crate::error::{Cleanup, InternalError, ProvisionError, Result};
 use crate::reference::RunningServer;
 use crate::reference::faults::FaultSet;
@@ -14,7 +14,6 @@ use crate::signals::Interrupts;
 pub use identity::{AdminCredentials, Identity, Redactor, Secret, display_url, password_token};
 use provision::Provisioner;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// What to test and how to get identities there.
 #[derive(Clone, Debug)]
@@ -48,8 +47,8 @@ pub struct Target {
 impl Target {
     /// Opens the target: starts the embedded server or checks the remote one, and obtains the
     /// admin identity (a pool's tokens are each validated).
-    /// `max_body` bounds every answer's body (`--max-body`).
-    pub async fn open(spec: &TargetSpec, timeout: Duration, max_body: usize) -> Result<Target> {
+    /// `network` says how every request gets there (timeout, body limit, TLS, proxy…).
+    pub async fn open(spec: &TargetSpec, network: &Network) -> Result<Target> {
         let redactor = Redactor::default();
         match spec {
             TargetSpec::Embedded { faults, readings } => {
@@ -62,24 +61,19 @@ impl Target {
                     password: Secret::new(server.config.admin_password.clone()),
                 };
                 let url = server.base_url.clone();
-                let mut target = Target::provisioned(&url, &admin, (timeout, max_body), redactor).await?;
+                let mut target = Target::provisioned(&url, &admin, network, redactor).await?;
                 target.label = "reference".to_string();
                 target.server = Some(server);
                 Ok(target)
             }
-            TargetSpec::Remote { url, admin } => Target::provisioned(url, admin, (timeout, max_body), redactor).await,
-            TargetSpec::Pool { url, file } => Target::pooled(url, file, (timeout, max_body), redactor).await,
+            TargetSpec::Remote { url, admin } => Target::provisioned(url, admin, network, redactor).await,
+            TargetSpec::Pool { url, file } => Target::pooled(url, file, network, redactor).await,
         }
     }
 
-    async fn provisioned(
-        url: &str,
-        admin: &AdminCredentials,
-        limits: (Duration, usize),
-        redactor: Redactor,
-    ) -> Result<Target> {
+    async fn provisioned(url: &str, admin: &AdminCredentials, network: &Network, redactor: Redactor) -> Result<Target> {
         redactor.add(admin.password.expose());
-        let client = identity::client(url, limits)?;
+        let client = identity::client(url, network)?;
         let (token, body) = password_token(&client, &admin.domain, &admin.name, &admin.password, &redactor)
             .await
             .map_err(ProvisionError::from)?;
@@ -102,9 +96,9 @@ impl Target {
         })
     }
 
-    async fn pooled(url: &str, file: &Path, limits: (Duration, usize), redactor: Redactor) -> Result<Target> {
+    async fn pooled(url: &str, file: &Path, network: &Network, redactor: Redactor) -> Result<Target> {
         let pool = pool::read(file, &redactor)?;
-        let client = identity::client(url, limits)?;
+        let client = identity::client(url, network)?;
         pool::validate(&client, &pool).await?;
         let count = pool.users.len();
         Ok(Target {

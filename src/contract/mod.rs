@@ -15,13 +15,14 @@ pub mod suite;
 pub mod text;
 pub mod verify;
 
+use crate::client::Network;
 use crate::error::{InternalError, Interrupted, Result, UsageError};
 use crate::schemas::Schemas;
 use crate::signals::{Interrupts, Signal};
 use crate::target::{Redactor, Target, TargetSpec};
 use report::Report;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Report formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +38,8 @@ pub struct CheckPlan {
     pub target: TargetSpec,
     pub only: Vec<String>,
     pub strict: bool,
-    pub timeout: Duration,
-    /// The most bytes of an answer's body that are read (`--max-body`).
-    pub max_body: usize,
+    /// How requests reach the target: timeout, `--max-body`, TLS, proxy, headers, rate.
+    pub network: Network,
     pub scenarios: Option<PathBuf>,
     pub schemas: Option<PathBuf>,
     pub concurrency: usize,
@@ -98,7 +98,7 @@ pub async fn execute(plan: &CheckPlan) -> Result<CheckRun> {
     let schemas = schemas(plan.schemas.as_deref())?;
     let mut interrupts = Interrupts::listen();
     let target = tokio::select! {
-        target = Target::open(&plan.target, plan.timeout, plan.max_body) => target?,
+        target = Target::open(&plan.target, &plan.network) => target?,
         signal = interrupts.next() => return Err(Interrupted::before_any_user(signal).into()),
     };
     let label = crate::target::display_url(target.client.base_url());

@@ -17,6 +17,7 @@ pub mod thresholds;
 pub mod transport;
 pub mod wire;
 
+use crate::client::Network;
 use crate::error::{InternalError, Interrupted, Result, UsageError};
 use crate::schemas::Schemas;
 use crate::signals::{Interrupts, Signal};
@@ -49,10 +50,9 @@ pub struct LoadPlan {
     pub report_files: Vec<PathBuf>,
     pub baseline_file: Option<PathBuf>,
     pub scenarios: Option<PathBuf>,
-    pub timeout: Duration,
-    /// The most bytes of an answer's body that are read (`--max-body`); a measured answer
-    /// over it is a violation.
-    pub max_body: usize,
+    /// How requests reach the target: timeout, `--max-body` (a measured answer over it is a
+    /// violation), TLS, proxy, headers.
+    pub network: Network,
     /// Least time left in the TOTP step for a bind to be sent (default: 2 s, 300 ms for the
     /// embedded server, which shares our clock).
     pub totp_margin: Option<Duration>,
@@ -100,7 +100,7 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
     let schemas = Schemas::embedded().map_err(|e| InternalError::Schemas { detail: e.to_string() })?;
     let mut interrupts = Interrupts::listen();
     let target = tokio::select! {
-        target = Target::open(&plan.target, plan.timeout, plan.max_body) => target?,
+        target = Target::open(&plan.target, &plan.network) => target?,
         signal = interrupts.next() => return Err(Interrupted::before_any_user(signal).into()),
     };
     if let Some(capacity) = target.capacity().filter(|c| *c < plan.users) {
@@ -122,15 +122,15 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         endpoint: match plan.client {
             LoadClient::Connection => url::Url::parse(target.client.base_url())
                 .ok()
-                .and_then(|base| wire::Endpoint::of(&base, plan.timeout, plan.max_body)),
+                .and_then(|base| wire::Endpoint::of(&base, plan.network.timeout, plan.network.max_body)),
             LoadClient::Goose => None,
         },
         // No gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
-        goose_client: crate::client::reqwest_builder(plan.timeout, target.client.base_url())
+        goose_client: crate::client::reqwest_builder(&plan.network, target.client.base_url())
             .gzip(false)
             .build()
             .map_err(|e| InternalError::Load { what: "could not build the HTTP client", detail: e.to_string() })?,
-        max_body: plan.max_body,
+        max_body: plan.network.max_body,
     });
     let started = AtomicBool::new(false);
     let stop = {
@@ -236,7 +236,7 @@ async fn attack(
     *ctx.identities.lock().unwrap_or_else(|e| e.into_inner()) = identities;
     // goose's shared client is built from this, and then replaced in every user by
     // `ctx.goose_client` (one client, one pool, no redirects: goose's builder has no such option).
-    let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(plan.timeout).gzip(false);
+    let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(plan.network.timeout).gzip(false);
     let mut goose = GooseAttack::initialize_with_config(goose_configuration(plan, flow, target.client.base_url()))
         .and_then(|g| g.set_client_builder_without_cookies(client))
         .map_err(|e| InternalError::Load { what: "could not set up goose", detail: goose_error(&e) })?;
@@ -293,7 +293,7 @@ fn goose_configuration(config: &LoadPlan, flow: &flows::Flow, host: &str) -> Goo
     g.no_print_metrics = true;
     g.no_error_summary = true;
     g.quiet = 1;
-    g.timeout = Some(format!("{:.3}", config.timeout.as_secs_f64().max(0.001)));
+    g.timeout = Some(format!("{:.3}", config.network.timeout.as_secs_f64().max(0.001)));
     // goose resets its own metrics once every user has started (its reports show the steady
     // phase); `no_reset_metrics` would make it print to stdout whatever `quiet` says.
     // Our own recorder measures every request; goose's aggregation is only paid for when its

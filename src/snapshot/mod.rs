@@ -3,21 +3,20 @@
 
 pub mod normalize;
 
+use crate::client::Network;
 use crate::contract::CheckPlan;
 use crate::contract::report::CaseStatus;
 use crate::error::{Incomplete, Outcome, ReportError, Result};
 use crate::target::{TargetSpec, host_label};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// What `snapshot` runs with.
 #[derive(Debug, Clone)]
 pub struct SnapshotPlan {
     pub target: TargetSpec,
-    pub timeout: Duration,
-    /// The most bytes of an answer's body that are read (`--max-body`).
-    pub max_body: usize,
+    /// How requests reach the target (timeout, `--max-body`, TLS, proxy, headers, rate).
+    pub network: Network,
     pub only: Vec<String>,
     pub scenarios: Option<PathBuf>,
     pub dir: PathBuf,
@@ -79,8 +78,7 @@ pub async fn record(config: &SnapshotPlan) -> Result<BTreeMap<String, String>> {
         target: config.target.clone(),
         only: config.only.clone(),
         strict: false,
-        timeout: config.timeout,
-        max_body: config.max_body,
+        network: config.network.clone(),
         scenarios: config.scenarios.clone(),
         schemas: None,
         concurrency: 8,

@@ -3,11 +3,10 @@
 
 use crate::api::models::TokenResponse;
 use crate::api::ops;
-use crate::client::{Exchange, HttpClient, TransportError};
+use crate::client::{Exchange, HttpClient, Network, TransportError};
 use crate::error::TargetError;
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// A string that must never be printed; its `Debug` is redacted.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -101,8 +100,8 @@ pub(crate) fn unexpected(context: &str, exchange: &Exchange, redactor: &Redactor
     }
 }
 
-pub(crate) fn client(url: &str, (timeout, max_body): (Duration, usize)) -> Result<HttpClient, TargetError> {
-    HttpClient::with_max_body(url, timeout, max_body).map_err(|e| target_error("could not build the HTTP client", e))
+pub(crate) fn client(url: &str, network: &Network) -> Result<HttpClient, TargetError> {
+    HttpClient::with_network(url, network).map_err(|e| target_error("could not build the HTTP client", e))
 }
 
 pub(crate) fn malformed(context: &str, problem: String) -> TargetError {

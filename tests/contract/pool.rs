@@ -74,10 +74,11 @@ async fn a_pool_file_with_one_user_is_a_usage_error() {
     let file = dir.path().join("pool.toml");
     std::fs::write(&file, "[admin]\nuser_id='a'\ntoken='t'\n[[users]]\nuser_id='u'\ntoken='v'\n").unwrap();
     let spec = TargetSpec::Pool { url: "http://127.0.0.1:9".into(), file };
-    let err = mfa_harness::target::Target::open(&spec, Duration::from_secs(1), mfa_harness::client::DEFAULT_MAX_BODY)
-        .await
-        .err()
-        .unwrap();
+    let err =
+        mfa_harness::target::Target::open(&spec, &mfa_harness::client::Network::with_timeout(Duration::from_secs(1)))
+            .await
+            .err()
+            .unwrap();
     assert!(matches!(err, mfa_harness::Error::Usage(_)));
     assert!(err.to_string().contains("at least 2"), "{err}");
 }
