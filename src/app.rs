@@ -28,6 +28,13 @@ pub enum Plan {
         output: Option<PathBuf>,
     },
     Totp(TotpPlan),
+    /// Bytes for stdout (a completion script, the man page).
+    Print(Vec<u8>),
+    /// Files to write into a directory (the man pages).
+    WriteFiles {
+        dir: PathBuf,
+        files: Vec<(String, Vec<u8>)>,
+    },
 }
 
 /// How `check` reports.
@@ -80,6 +87,21 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         Plan::Serve(plan) => serve(plan),
         Plan::Openapi { output } => openapi(output),
         Plan::Totp(plan) => totp(plan),
+        Plan::Print(bytes) => {
+            stdout(&bytes);
+            Ok(Outcome::Passed)
+        }
+        Plan::WriteFiles { dir, files } => {
+            std::fs::create_dir_all(&dir).map_err(|source| ReportError::Write {
+                what: "the directory",
+                path: dir.clone(),
+                source,
+            })?;
+            for (name, bytes) in files {
+                write_file("the page", &dir.join(name), &bytes)?;
+            }
+            Ok(Outcome::Passed)
+        }
     }
 }
 

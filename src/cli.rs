@@ -14,6 +14,8 @@ use crate::snapshot::SnapshotPlan;
 use crate::target::display_url;
 use crate::totp::Seed;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+pub mod config;
+mod manual;
 mod network;
 mod target;
 
@@ -33,7 +35,8 @@ pub struct CheckArgs {
     /// Write the report to FILE (a text report still goes to stdout).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Run only cases whose id matches (substring, or glob with *); repeatable.
+    /// Run only the cases whose id starts with PATTERN at a `.` or `-` (bind: bind.*, not
+    /// unbind.*), or matches it as a glob with *; repeatable.
     #[arg(long, value_name = "PATTERN")]
     pub only: Vec<String>,
     /// Fail on should-level findings too, and forbid unknown properties where the docs list all.
@@ -165,8 +168,20 @@ impl CheckArgs {
 #[derive(Debug, Parser)]
 #[command(name = "mfa-harness", version, about, propagate_version = true)]
 pub struct Cli {
+    /// Read flags from a TOML file (same keys as the flags; a `[check]`, `[load]`… table per
+    /// command); flags on the command line win.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the command line after putting `--config`'s settings in; clap's own errors end
+    /// the process as clap does (exit 2).
+    pub fn parse_with_config(args: Vec<std::ffi::OsString>) -> Result<Cli> {
+        Ok(<Cli as Parser>::parse_from(config::expand(args)?))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,6 +198,17 @@ pub enum Command {
     Openapi(OpenapiArgs),
     /// Print TOTP codes for a seed: the current code and the pair that bind needs.
     Totp(TotpArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man {
+        /// Write mfa-harness.1 and mfa-harness-COMMAND.1 here instead of printing.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -278,7 +304,8 @@ pub struct SnapshotArgs {
     /// The target's folder name (default: `reference` for the embedded server, else the host).
     #[arg(long)]
     pub name: Option<String>,
-    /// Only the cases whose id matches (substring, or glob with *); repeatable.
+    /// Only the cases whose id starts with PATTERN at a `.` or `-`, or matches it as a glob
+    /// with *; repeatable.
     #[arg(long, value_name = "PATTERN")]
     pub only: Vec<String>,
     /// Directory of extra or replacement contract cases (*.toml).
@@ -422,6 +449,9 @@ impl Cli {
             Command::Serve(args) => Plan::Serve(args.into_plan()),
             Command::Openapi(args) => Plan::Openapi { output: args.output },
             Command::Totp(args) => Plan::Totp(args.into_plan()?),
+            Command::Completions { shell } => Plan::Print(manual::completions(shell)),
+            Command::Man { dir: None } => Plan::Print(manual::page()?),
+            Command::Man { dir: Some(dir) } => Plan::WriteFiles { dir, files: manual::pages()? },
         })
     }
 }

@@ -126,6 +126,9 @@ pub enum UsageError {
         "threshold '{text}': {problem}; write e.g. bind.p95<50ms, query.p99<=20ms, errors<0.1%, flows/s>500, req/s>1000"
     )]
     Threshold { text: String, problem: String },
+    /// `--config FILE` cannot be applied.
+    #[error("config file {}: {problem}", path.display())]
+    Config { path: PathBuf, problem: String },
     /// The pool file cannot serve this run.
     #[error("{problem}")]
     Pool { problem: String },

@@ -5,6 +5,7 @@
 mod common;
 
 mod check;
+mod config;
 mod explore;
 mod hardening;
 mod load;
