@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let result =
-        cli::Cli::parse_with_config(std::env::args_os().collect()).and_then(|c| c.into_plan()).and_then(app::run);
+        cli::Cli::parse_with_config(std::env::args_os().collect()).and_then(cli::Cli::into_plan).and_then(app::run);
     if let Err(e) = &result {
         eprintln!("error: {}", sanitize::for_terminal(&error::chain(e)));
     }
