@@ -131,13 +131,25 @@ fn list_cases(scenarios: Option<PathBuf>, only: &[String]) -> Result<Outcome> {
     let exploring = only.is_empty() || only.iter().any(|p| contract::case::matches(p, contract::explore::CASE_ID));
     let (cases, _) = contract::select_cases(scenarios.as_deref(), only, exploring)?;
     let width = cases.iter().map(|c| c.id.len()).max().unwrap_or(0).max(contract::explore::CASE_ID.len());
+    let docs: Vec<String> = cases.iter().map(|c| c.doc.join(",")).collect();
+    let doc_width = docs.iter().map(String::len).max().unwrap_or(0).max("spec model".len());
     let mut out = String::new();
-    for case in &cases {
-        out.push_str(&format!("{:width$}  {:6}  {}\n", case.id, case.severity.to_string(), case.title));
+    for (case, doc) in cases.iter().zip(&docs) {
+        out.push_str(&format!(
+            "{:width$}  {:6}  {doc:doc_width$}  {}\n",
+            case.id,
+            case.severity.to_string(),
+            case.title
+        ));
     }
     if exploring {
         let title = "the model-based exploration (--explore; a quick one in every check)";
-        out.push_str(&format!("{:width$}  {:6}  {title}\n", contract::explore::CASE_ID, "must"));
+        out.push_str(&format!(
+            "{:width$}  {:6}  {:doc_width$}  {title}\n",
+            contract::explore::CASE_ID,
+            "must",
+            "spec model"
+        ));
     }
     stdout(out.as_bytes());
     Ok(Outcome::Passed)

@@ -295,9 +295,13 @@ impl LoadArgs {
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Store the new snapshots as the baseline.
+    /// Store the new snapshots as the baseline (with --only: just those cases').
     #[arg(long)]
     pub accept: bool,
+    /// CI mode, also when the CI environment variable is set (not to false/0): a missing
+    /// baseline is exit 1 instead of being recorded; changes are never stored (only .snap.new).
+    #[arg(long, env = "CI", value_parser = clap::builder::FalseyValueParser::new())]
+    pub ci: bool,
     /// Where snapshots live; one folder per target below it.
     #[arg(long, default_value = "snapshots", value_name = "DIR")]
     pub dir: PathBuf,
@@ -331,6 +335,7 @@ impl SnapshotArgs {
             dir: self.dir,
             name: self.name,
             accept: self.accept,
+            ci: self.ci,
         })
     }
 }

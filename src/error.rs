@@ -43,7 +43,7 @@ impl From<Exit> for std::process::ExitCode {
 pub fn exit_code(result: &Result<Outcome>) -> Exit {
     match result {
         Ok(Outcome::Passed) => Exit::Passed,
-        Ok(Outcome::Failed) => Exit::Failed,
+        Ok(Outcome::Failed) | Err(Error::NoBaseline { .. }) => Exit::Failed,
         Err(Error::Usage(_) | Error::Report(_)) => Exit::Usage,
         Err(Error::Target(_) | Error::Provision(_) | Error::Internal(_) | Error::Incomplete(_)) => Exit::Incomplete,
         Err(Error::Interrupted(i)) => match i.signal {
@@ -83,6 +83,12 @@ pub enum Error {
     Incomplete(#[from] Incomplete),
     #[error(transparent)]
     Interrupted(#[from] Interrupted),
+    /// Exit 1: `snapshot --ci` (or with `CI` set) found no baseline to compare with.
+    #[error(
+        "no baseline recorded for {name} (no .snap files in {}); run without --ci (and with CI unset) to record one, and commit it",
+        folder.display()
+    )]
+    NoBaseline { name: String, folder: PathBuf },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

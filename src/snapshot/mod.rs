@@ -22,6 +22,8 @@ pub struct SnapshotPlan {
     pub dir: PathBuf,
     pub name: Option<String>,
     pub accept: bool,
+    /// In CI (`--ci`, or `CI` set): a missing baseline fails instead of being recorded.
+    pub ci: bool,
 }
 
 /// The insta `.snap` text of a transcript.
@@ -109,8 +111,11 @@ pub async fn record(config: &SnapshotPlan) -> Result<BTreeMap<String, String>> {
 
 /// Records the transcripts and compares them with the stored ones (storing what the plan says).
 pub async fn execute(plan: &SnapshotPlan) -> Result<Comparison> {
-    let transcripts = record(plan).await?;
     let folder = plan.dir.join(folder_name(plan));
+    if plan.ci && !plan.accept && stored(&folder)?.is_empty() {
+        return Err(crate::error::Error::NoBaseline { name: folder_name(plan), folder });
+    }
+    let transcripts = record(plan).await?;
     compare_and_store(&folder, &transcripts, plan.accept, !plan.only.is_empty())
 }
 
@@ -235,9 +240,11 @@ fn text(cmp: &Comparison, accept: bool, colour: bool) -> String {
     let verdict = match (cmp.differs(), accept) {
         (false, _) => paint("32;1", "UNCHANGED"),
         (true, true) => paint("33;1", "ACCEPTED: the new snapshots are stored"),
-        (true, false) => {
-            paint("31;1", "CHANGED: review with `cargo insta review`, or accept with `mfa-harness snapshot --accept`")
-        }
+        (true, false) => paint(
+            "31;1",
+            "CHANGED: review the diffs above (the new versions are the .snap.new files beside the baseline); \
+                 accept them all with `mfa-harness snapshot --accept`, or one with `--accept --only CASE`",
+        ),
     };
     let _ = writeln!(out, "{verdict}");
     out

@@ -266,7 +266,9 @@ fn list_positional_url_output_dash_and_only_at_segment_boundaries() {
     let out = run(&["check", "--list", "--only", "bind"]);
     let listed = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{listed}");
-    assert!(listed.lines().any(|l| l.starts_with("bind.success ")), "{listed}");
+    let success = listed.lines().find(|l| l.starts_with("bind.success ")).expect("bind.success listed");
+    // id, severity, doc refs, title.
+    assert!(success.contains(" must ") && success.contains("iam_08_0017"), "{success}");
     assert!(!listed.contains("unbind."), "--only bind selects bind.*, not unbind.*: {listed}");
     assert!(!listed.contains("explore"), "{listed}");
     let all = String::from_utf8_lossy(&run(&["check", "--list"]).stdout).to_string();
