@@ -103,6 +103,8 @@ pub enum FormatArg {
     Text,
     Json,
     Junit,
+    /// TAP version 13, a YAML block per case with findings.
+    Tap,
 }
 
 impl From<FormatArg> for Format {
@@ -111,6 +113,7 @@ impl From<FormatArg> for Format {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
             FormatArg::Junit => Format::Junit,
+            FormatArg::Tap => Format::Tap,
         }
     }
 }

@@ -47,6 +47,10 @@ pub fn render(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
             CaseStatus::Failed => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 let first = case.findings.first().map(|f| f.message.clone()).unwrap_or_default();
+                let first = match case.findings.len() {
+                    0 | 1 => first,
+                    n => format!("{first} (and {} more findings, all below)", n - 1),
+                };
                 s.set_message(first).set_type("contract").set_description(details(case));
                 s
             }
@@ -66,7 +70,9 @@ pub fn render(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
         for reading in &case.readings {
             test.add_property(("reading", reading.as_str()));
         }
-        if case.status == CaseStatus::Warned {
+        // `should` and `open` findings of a passing case: in its output, which junitparser,
+        // junit2html and xunit-viewer all show.
+        if matches!(case.status, CaseStatus::Warned | CaseStatus::Passed) && !case.findings.is_empty() {
             test.set_system_out(details(case));
         }
         suite.add_test_case(test);

@@ -12,6 +12,7 @@ pub mod junit;
 pub mod report;
 pub mod runner;
 pub mod suite;
+pub mod tap;
 pub mod text;
 pub mod verify;
 
@@ -30,6 +31,7 @@ pub enum Format {
     Text,
     Json,
     Junit,
+    Tap,
 }
 
 /// What `check` runs: the target, the cases, how strictly.
@@ -143,6 +145,7 @@ pub fn render(report: &Report, format: Format, colour: bool, out: &mut impl std:
         Format::Text => text::render(report, colour, out),
         Format::Json => json::render(report, out),
         Format::Junit => junit::render(report, out),
+        Format::Tap => tap::render(report, out),
     };
     written.map_err(|e| crate::error::ReportError::Render { format: format.name(), detail: e.to_string() }.into())
 }
@@ -153,6 +156,7 @@ impl Format {
             Format::Text => "text",
             Format::Json => "JSON",
             Format::Junit => "JUnit",
+            Format::Tap => "TAP",
         }
     }
 }
