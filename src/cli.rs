@@ -105,6 +105,8 @@ pub enum FormatArg {
     Junit,
     /// TAP version 13, a YAML block per case with findings.
     Tap,
+    /// One self-contained HTML page (no script, no external asset).
+    Html,
 }
 
 impl From<FormatArg> for Format {
@@ -114,6 +116,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Junit => Format::Junit,
             FormatArg::Tap => Format::Tap,
+            FormatArg::Html => Format::Html,
         }
     }
 }

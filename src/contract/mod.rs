@@ -7,6 +7,7 @@ pub mod checks;
 pub mod coverage;
 pub mod explore;
 pub mod generate;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod report;
@@ -32,6 +33,7 @@ pub enum Format {
     Json,
     Junit,
     Tap,
+    Html,
 }
 
 /// What `check` runs: the target, the cases, how strictly.
@@ -146,6 +148,7 @@ pub fn render(report: &Report, format: Format, colour: bool, out: &mut impl std:
         Format::Json => json::render(report, out),
         Format::Junit => junit::render(report, out),
         Format::Tap => tap::render(report, out),
+        Format::Html => html::render(report, out),
     };
     written.map_err(|e| crate::error::ReportError::Render { format: format.name(), detail: e.to_string() }.into())
 }
@@ -157,6 +160,7 @@ impl Format {
             Format::Json => "JSON",
             Format::Junit => "JUnit",
             Format::Tap => "TAP",
+            Format::Html => "HTML",
         }
     }
 }

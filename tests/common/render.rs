@@ -15,6 +15,11 @@ pub fn check_junit(report: &Report) -> String {
     rendered(report, Format::Junit)
 }
 
+/// The HTML page of `check --format html`.
+pub fn check_html(report: &Report) -> String {
+    rendered(report, Format::Html)
+}
+
 /// The JSON report of `check --format json`, as a value.
 pub fn check_json(report: &Report) -> serde_json::Value {
     serde_json::to_value(report).expect("the report serializes")

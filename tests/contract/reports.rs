@@ -53,3 +53,42 @@ async fn junit_counts_failures_and_errors_apart() {
     let bind = cases.iter().find(|n| n.attribute("name") == Some("bind.success")).unwrap();
     assert!(bind.children().any(|c| c.has_tag_name("error")), "a setup failure is an <error>");
 }
+
+/// The HTML page, read by an HTML5 parser (scraper): self-contained (no script, no link, no
+/// external source), the verdict first, failures before warnings before passes, every finding
+/// of every case with its check, severity and message, and a CSS filter per endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_report_is_self_contained_and_holds_every_finding() {
+    let report = report_with(&[Fault::QueryMissingSerial, Fault::JsonContentTypeMissing], &["query.", "list."]).await;
+    assert!(report.summary.failed >= 1 && report.summary.warned >= 1, "{:?}", report.summary);
+    let html = render::check_html(&report);
+    let page = scraper::Html::parse_document(&html);
+    let select = |css: &str| scraper::Selector::parse(css).unwrap();
+    assert!(page.errors.is_empty(), "{:?}", page.errors);
+    assert_eq!(page.select(&select("script, link, img, iframe, object")).count(), 0, "no external asset");
+    for element in page.select(&select("[src], [href]")) {
+        panic!("an element loads something: {:?}", element.value());
+    }
+    let h1: String = page.select(&select("header h1")).next().unwrap().text().collect();
+    assert!(h1.starts_with("FAILED"), "{h1}");
+    let sections: Vec<String> = page.select(&select("main h2")).map(|h| h.text().collect()).collect();
+    let at = |name: &str| {
+        sections.iter().position(|s| s.starts_with(name)).unwrap_or_else(|| panic!("{name}: {sections:?}"))
+    };
+    assert!(at("Failures") < at("Warnings") && at("Warnings") < at("Coverage matrix"), "{sections:?}");
+    let text: String = page.root_element().text().collect();
+    for case in &report.cases {
+        let selector = select(&format!("details#case-{}", case.id.replace(|c: char| !c.is_ascii_alphanumeric(), "-")));
+        let shown = page.select(&selector).next().unwrap_or_else(|| panic!("{} missing", case.id));
+        let findings: Vec<String> = shown.select(&select(".finding")).map(|f| f.text().collect()).collect();
+        assert_eq!(findings.len(), case.findings.len(), "{}", case.id);
+        for (shown, finding) in findings.iter().zip(&case.findings) {
+            assert!(shown.contains(&finding.message) && shown.contains(&finding.check), "{shown}");
+        }
+    }
+    assert!(text.contains("keyword") || report.cases.iter().all(|c| c.findings.iter().all(|f| f.schema.is_none())));
+    for endpoint in ["query", "list"] {
+        assert_eq!(page.select(&select(&format!("input#op-{endpoint}"))).count(), 1, "{endpoint} filter");
+        assert!(html.contains(&format!("#op-{endpoint}:checked~main details.case:not(.op-{endpoint})")));
+    }
+}
