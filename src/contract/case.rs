@@ -220,6 +220,33 @@ pub struct Case {
     /// Where the case was read from (set by the loader).
     #[serde(skip)]
     pub source: String,
+    /// The 1-based line of the scenario file where the case is written (its `id = …`, or the
+    /// matrix row it is generated from); 0 when unknown.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+impl Case {
+    /// The scenario file the case is written in, as a path from the repository's root for the
+    /// embedded ones (`scenarios/contract/bind.toml`), as given for `--scenarios` files.
+    pub fn file(&self) -> String {
+        if self.source.contains(['/', '\\']) {
+            self.source.clone()
+        } else {
+            format!("scenarios/contract/{}", self.source)
+        }
+    }
+}
+
+/// The 1-based line of `text` holding `key = "value"`, from line `from` on.
+pub fn line_of(text: &str, key: &str, value: &str, from: usize) -> Option<usize> {
+    let quoted = format!("\"{value}\"");
+    text.lines().enumerate().skip(from.saturating_sub(1)).find_map(|(i, line)| {
+        let (k, v) = line.split_once('=')?;
+        let k = k.trim().trim_start_matches(['{', ',', ' ']);
+        let k = k.rsplit([',', '{', ' ']).next().unwrap_or(k);
+        (k == key && v.trim_start().starts_with(&quoted)).then_some(i + 1)
+    })
 }
 
 impl Case {
@@ -278,6 +305,7 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<Case>> {
     let mut cases = file.cases;
     for case in &mut cases {
         case.source = name.to_string();
+        case.line = line_of(text, "id", &case.id, 1).unwrap_or(0);
         validate(case).map_err(|e| scenario(format!("case '{}'", case.id), e))?;
     }
     Ok(cases)

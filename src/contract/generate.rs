@@ -141,6 +141,47 @@ fn short(field: &str) -> String {
     last.replace('_', "-")
 }
 
+/// The value of `key = "…"` in a line of TOML, at its start or inside an inline table.
+fn value_in<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let at = line.find(&format!("{key} = \""))?;
+    let before = line[..at].trim_end();
+    if !(before.is_empty() || before.ends_with('{') || before.ends_with(',')) {
+        return None;
+    }
+    let rest = &line[at + key.len() + 4..];
+    rest.find('"').map(|end| &rest[..end])
+}
+
+/// The 1-based line of the matrix row a generated case comes from (0 when not found): its
+/// caller row, input class or state cell.
+pub fn line_of_case(text: &str, id: &str) -> usize {
+    let mut parts = id.splitn(3, '.');
+    let (Some(op), Some(axis), Some(rest)) = (parts.next(), parts.next(), parts.next()) else { return 0 };
+    let (mut row_op, mut field): (Option<&str>, Option<String>) = (None, None);
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with("[[") {
+            (row_op, field) = (None, None);
+        }
+        row_op = value_in(line, "op").filter(|_| !line.contains("step")).or(row_op);
+        field = value_in(line, "field").map(short).or(field);
+        let found = match axis {
+            "caller" => value_in(line, "as") == Some(rest) && !line.contains("step"),
+            "input" => {
+                row_op == Some(op)
+                    && rest
+                        .split_once('.')
+                        .is_some_and(|(f, class)| field.as_deref() == Some(f) && value_in(line, "class") == Some(class))
+            }
+            "state" => row_op == Some(op) && value_in(line, "state") == Some(rest),
+            _ => false,
+        };
+        if found {
+            return i + 1;
+        }
+    }
+    0
+}
+
 /// Every case the matrix describes.
 pub fn cases(text: &str) -> Result<Vec<Case>> {
     let matrix: Matrix = toml::from_str(text).map_err(|e| problem("matrix", e.to_string()))?;
@@ -269,6 +310,18 @@ pub fn input_variants(text: &str) -> Result<Vec<InputVariant>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_generated_case_has_the_line_of_its_row() {
+        let text = include_str!("../../scenarios/contract/matrix.toml");
+        for case in cases(text).unwrap() {
+            let line = line_of_case(text, &case.id);
+            assert!(line > 0, "{} has no line", case.id);
+            let row = text.lines().nth(line - 1).unwrap();
+            let last = case.id.rsplit('.').next().unwrap();
+            assert!(row.contains(&format!("\"{last}\"")), "{}: line {line} is {row}", case.id);
+        }
+    }
 
     #[test]
     fn the_embedded_matrix_expands_into_cases_with_their_setup() {

@@ -66,6 +66,14 @@ pub fn render(report: &Report, out: &mut impl std::io::Write) -> std::io::Result
         let group = case.id.split('.').next().unwrap_or("contract");
         test.set_classname(format!("mfa-harness.{group}"));
         test.set_time(Duration::from_millis(case.duration_ms));
+        // Where the case is written, for CI systems that annotate files (GitLab, Jenkins and
+        // GitHub reporters read `file` and `line` attributes).
+        if let Some(file) = &case.file {
+            test.extra.insert("file".into(), file.as_str().into());
+        }
+        if let Some(line) = case.line {
+            test.extra.insert("line".into(), line.to_string().into());
+        }
         test.add_property(("severity", case.severity.to_string().as_str()));
         for reading in &case.readings {
             test.add_property(("reading", reading.as_str()));

@@ -83,6 +83,9 @@ pub struct CaseResult {
     /// The readings the target implements where the documentation allows several, e.g.
     /// "step 2 create → 409: OTC documents 409".
     pub readings: Vec<String>,
+    /// The scenario file and 1-based line the case is written at (none for the exploration).
+    pub file: Option<String>,
+    pub line: Option<usize>,
 }
 
 /// Counts over all cases.

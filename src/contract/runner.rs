@@ -72,6 +72,8 @@ fn outcome(
         findings,
         reason,
         readings: Vec::new(),
+        file: Some(case.file()),
+        line: (case.line > 0).then_some(case.line),
     }
 }
 

@@ -34,6 +34,7 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Case>> {
     for mut case in super::generate::cases(MATRIX)? {
         if cases.iter().all(|c: &Case| c.id != case.id) {
             case.source = "matrix.toml".into();
+            case.line = super::generate::line_of_case(MATRIX, &case.id);
             validate(&case).map_err(|e| UsageError::Scenario {
                 kind: "scenario file",
                 file: "matrix.toml".into(),

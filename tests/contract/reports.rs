@@ -52,6 +52,21 @@ async fn junit_counts_failures_and_errors_apart() {
     assert_eq!(cases.len(), report.summary.total);
     let bind = cases.iter().find(|n| n.attribute("name") == Some("bind.success")).unwrap();
     assert!(bind.children().any(|c| c.has_tag_name("error")), "a setup failure is an <error>");
+    // Each testcase names the scenario file and line it is written at: that line of the
+    // repository's file holds its id (or, for a generated case, its matrix row).
+    for case in &cases {
+        let name = case.attribute("name").unwrap();
+        let (Some(file), Some(line)) = (case.attribute("file"), case.attribute("line")) else {
+            panic!("{name} has no file and line");
+        };
+        let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        let row = text.lines().nth(line.parse::<usize>().unwrap() - 1).unwrap();
+        let last = name.rsplit('.').next().unwrap();
+        assert!(
+            row.contains(&format!("\"{name}\"")) || row.contains(&format!("\"{last}\"")),
+            "{name}: {file}:{line} is {row}"
+        );
+    }
 }
 
 /// The HTML page, read by an HTML5 parser (scraper): self-contained (no script, no link, no

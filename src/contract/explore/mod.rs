@@ -222,6 +222,8 @@ pub async fn explore(
         findings,
         reason,
         readings,
+        file: None,
+        line: None,
     };
     (result, exploration)
 }
