@@ -45,6 +45,8 @@ pub struct CheckOutput {
     pub output: Option<PathBuf>,
     /// Print the coverage matrix after the text report.
     pub coverage: bool,
+    /// `--report FORMAT:FILE`: more reports of the same run, each in its file.
+    pub reports: Vec<(Format, PathBuf)>,
 }
 
 /// How `load` reports, beyond the text summary on stdout.
@@ -156,12 +158,17 @@ fn list_cases(scenarios: Option<PathBuf>, only: &[String]) -> Result<Outcome> {
 }
 
 fn check(plan: CheckPlan, output: CheckOutput) -> Result<Outcome> {
-    if let Some(path) = &output.output {
+    for path in output.output.iter().chain(output.reports.iter().map(|(_, p)| p)) {
         check_writable("the report", path)?;
     }
     let run = runtime()?.block_on(contract::execute(&plan))?;
     let report = &run.report;
     let terminal = std::io::stdout().is_terminal();
+    for (format, path) in &output.reports {
+        let mut bytes = Vec::new();
+        contract::render(report, *format, false, &mut bytes)?;
+        write_file("the report", path, &bytes)?;
+    }
     let mut rendered = Vec::new();
     contract::render(report, output.format, output.output.is_none() && terminal, &mut rendered)?;
     match &output.output {

@@ -35,6 +35,10 @@ pub struct CheckArgs {
     /// Write the report to FILE (a text report still goes to stdout).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the report as FORMAT to FILE, repeatable: junit:out.xml, html:out.html,
+    /// json:out.json, tap:out.tap, text:out.txt (the text report still goes to stdout).
+    #[arg(long = "report", value_name = "FORMAT:FILE", value_parser = parse_report)]
+    pub reports: Vec<(Format, PathBuf)>,
     /// Run only the cases whose id starts with PATTERN at a `.` or `-` (bind: bind.*, not
     /// unbind.*), or matches it as a glob with *; repeatable.
     #[arg(long, value_name = "PATTERN")]
@@ -95,6 +99,16 @@ fn replay_command(target: &TargetArgs, strict: bool) -> String {
     }
     words.extend(strict.then(|| "--strict".to_string()));
     words.join(" ")
+}
+
+/// `--report FORMAT:FILE`.
+fn parse_report(text: &str) -> std::result::Result<(Format, PathBuf), String> {
+    let Some((format, file)) = text.split_once(':').filter(|(_, f)| !f.is_empty()) else {
+        return Err(format!("'{text}' is not FORMAT:FILE, e.g. junit:report.xml"));
+    };
+    let format = FormatArg::from_str(format, true)
+        .map_err(|_| format!("'{format}' is not a report format (text, json, junit, tap, html)"))?;
+    Ok((format.into(), PathBuf::from(file)))
 }
 
 /// `check --format`.
@@ -166,7 +180,7 @@ impl CheckArgs {
         };
         // `--output -` is standard output, as for most tools.
         let output = self.output.filter(|p| p.as_os_str() != "-");
-        Ok((plan, CheckOutput { format: self.format.into(), output, coverage: self.coverage }))
+        Ok((plan, CheckOutput { format: self.format.into(), output, coverage: self.coverage, reports: self.reports }))
     }
 }
 

@@ -300,3 +300,30 @@ fn a_proxy_in_the_environment_is_not_used_for_a_loopback_target() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// Several reports of one run, each in its file, while the text report goes to the log.
+#[test]
+fn several_reports_from_one_run_and_text_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let reports =
+        [format!("junit:{}", path("r.xml")), format!("html:{}", path("r.html")), format!("tap:{}", path("r.tap"))];
+    let json = format!("json:{}", path("r.json"));
+    let mut args = vec!["check", "--only", "create.", "--explore", "0", "--fault", "query-missing-serial"];
+    for report in reports.iter().chain([&json]) {
+        args.extend(["--report", report.as_str()]);
+    }
+    let out = run(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("PASSED"), "the text report on stdout: {stdout}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path("r.json")).unwrap()).unwrap();
+    let total = report["summary"]["total"].as_u64().unwrap() as usize;
+    let xml = std::fs::read_to_string(path("r.xml")).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), total);
+    assert!(std::fs::read_to_string(path("r.html")).unwrap().starts_with("<!DOCTYPE html>"));
+    assert!(std::fs::read_to_string(path("r.tap")).unwrap().starts_with(&format!("TAP version 13\n1..{total}\n")));
+    let bad = run(&["check", "--report", "pdf:x.pdf"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("'pdf' is not a report format"));
+}

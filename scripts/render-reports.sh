@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Renders the HTML reports in a real browser (Debian's headless Chromium), offline, to PNG:
+# `check --format html` against a faulty embedded server. With --docs, the screenshots are
+# stored in docs/ (the README shows them). Usage: scripts/render-reports.sh BINARY [--docs]
+set -euo pipefail
+H=${1:-target/debug/mfa-harness}
+DOCS=${2:-}
+DIR=$(mktemp -d)
+trap 'rm -rf "$DIR"' EXIT
+command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+shot() {  # shot HTML PNG: a headless, offline render (no network, no profile)
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$DIR/profile" \
+    --proxy-server=http://127.0.0.1:9 --window-size=1280,1600 --screenshot="$2" "file://$1" 2>/dev/null
+  [ -s "$2" ] || { echo "chromium rendered nothing for $1"; exit 1; }
+}
+
+set +e
+"$H" check --fault query-missing-serial --fault list-allows-non-admin --seed 1 --format html --output "$DIR/check.html" > /dev/null
+rc=$?
+set -e
+[ "$rc" = 1 ] || { echo "check against a faulty server exited $rc, expected 1"; exit 1; }
+# The DOM chromium built: the verdict and the failures are there, nothing was fetched.
+timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$DIR/profile" \
+  --proxy-server=http://127.0.0.1:9 --dump-dom "file://$DIR/check.html" 2>/dev/null > "$DIR/check.dom"
+grep -q '<h1>FAILED' "$DIR/check.dom" && grep -q 'query.success' "$DIR/check.dom" \
+  || { echo "the check report's DOM lacks its verdict or failures"; exit 1; }
+shot "$DIR/check.html" "$DIR/check.png"
+python3 - "$DIR/check.png" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+w, h = struct.unpack(">II", data[16:24])
+print(f"check report rendered: {w}x{h} PNG, {len(data)} bytes")
+PY
+if [ "$DOCS" = --docs ]; then cp "$DIR/check.png" docs/check-report.png; echo "stored docs/check-report.png"; fi
