@@ -174,7 +174,23 @@ impl Target {
     /// Takes a device back to nothing, whatever state it is in: login protection off, admin
     /// unbind (its code is not verified), delete. Answers are not judged.
     pub async fn reset_device(&self, user_id: &str, serial: &str) {
-        reset_device(&self.client, self.admin.token.expose(), user_id, serial).await;
+        reset_device(&self.client, self.admin.token.expose(), user_id, serial, true).await;
+    }
+
+    /// Gives back a provisioned identity whose case changed nothing but its devices, and reset
+    /// those ([`Target::clear_device`]): kept, token and all, for the next case when it is
+    /// clean, deleted otherwise. A pooled one returns to the pool.
+    pub async fn recycle(&self, identity: Identity) {
+        match &self.source {
+            Source::Provision(provisioner) => provisioner.recycle(identity).await,
+            Source::Pool { .. } => self.release(identity).await,
+        }
+    }
+
+    /// [`Target::reset_device`] for a user whose login protection was never changed: unbind
+    /// and delete.
+    pub async fn clear_device(&self, user_id: &str, serial: &str) {
+        reset_device(&self.client, self.admin.token.expose(), user_id, serial, false).await;
     }
 
     /// Ids of the users this run created and has not deleted yet.
@@ -200,8 +216,10 @@ impl Target {
     }
 }
 
-/// [`Target::reset_device`] for callers that hold only the client and the admin token.
-pub async fn reset_device(client: &HttpClient, admin_token: &str, user_id: &str, serial: &str) {
+/// [`Target::reset_device`] for callers that hold only the client and the admin token
+/// (`login_protect`: turn login protection off first). Each request is retried
+/// ([`crate::client::retry`]).
+pub async fn reset_device(client: &HttpClient, admin_token: &str, user_id: &str, serial: &str, login_protect: bool) {
     use crate::api::ops;
     let admin = Some(admin_token);
     let unbind = crate::api::models::UnbindMfaDevice {
@@ -209,12 +227,10 @@ pub async fn reset_device(client: &HttpClient, admin_token: &str, user_id: &str,
         authentication_code: "000000".into(),
         serial_number: serial.to_string(),
     };
-    for op in [
-        ops::modify_login_protect(admin, user_id, false, "vmfa"),
-        ops::unbind_device(admin, &unbind),
-        ops::delete_device(admin, user_id, serial),
-    ] {
-        let _ = client.send(&op).await;
+    let login = login_protect.then(|| ops::modify_login_protect(admin, user_id, false, "vmfa"));
+    for op in login.into_iter().chain([ops::unbind_device(admin, &unbind), ops::delete_device(admin, user_id, serial)])
+    {
+        let _ = client.send_retrying(&op, crate::client::Safety::Idempotent).await;
     }
 }
 
