@@ -13,3 +13,4 @@ mod secrets;
 mod serve;
 mod signals;
 mod snapshot;
+mod throttle;
