@@ -177,13 +177,17 @@ impl Target {
         reset_device(&self.client, self.admin.token.expose(), user_id, serial, true).await;
     }
 
-    /// Gives back a provisioned identity whose case changed nothing but its devices, and reset
-    /// those ([`Target::clear_device`]): kept, token and all, for the next case when it is
-    /// clean, deleted otherwise. A pooled one returns to the pool.
-    pub async fn recycle(&self, identity: Identity) {
+    /// Gives back provisioned identities whose case changed nothing but their devices, and
+    /// reset those ([`Target::clear_device`]): kept, tokens and all, for the next case when
+    /// clean, deleted otherwise. Pooled ones return to the pool.
+    pub async fn recycle(&self, identities: Vec<Identity>) {
         match &self.source {
-            Source::Provision(provisioner) => provisioner.recycle(identity).await,
-            Source::Pool { .. } => self.release(identity).await,
+            Source::Provision(provisioner) => provisioner.recycle(identities).await,
+            Source::Pool { .. } => {
+                for identity in identities {
+                    self.release(identity).await;
+                }
+            }
         }
     }
 

@@ -151,12 +151,12 @@ pub(crate) async fn release(
             }
         }
     }
+    if recycle {
+        target.recycle(identities).await;
+        return;
+    }
     for identity in identities {
-        if recycle {
-            target.recycle(identity).await;
-        } else {
-            target.release(identity).await;
-        }
+        target.release(identity).await;
     }
 }
 

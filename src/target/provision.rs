@@ -115,7 +115,7 @@ impl Provisioner {
 
     /// A user for a case: a kept one (its token renewed when near its expiry), or a new one.
     pub async fn create(&self) -> Result<Identity, TargetError> {
-        while let Some(identity) = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+        while let Some(identity) = self.take_spare() {
             match self.renewed(identity).await {
                 Ok(identity) => return Ok(identity),
                 Err(user_id) => self.delete(&user_id).await,
@@ -135,6 +135,11 @@ impl Provisioner {
             self.expiry.lock().unwrap_or_else(|e| e.into_inner()).insert(user_id.clone(), times);
         }
         Ok(Identity { user_id, name: Some(name), password: Some(password), token })
+    }
+
+    /// A kept user, if any (the lock is not held past this call).
+    fn take_spare(&self) -> Option<Identity> {
+        self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop()
     }
 
     /// A kept user whose token lives long enough yet, or has been renewed; its id when it
@@ -162,16 +167,29 @@ impl Provisioner {
         }
     }
 
-    /// Keeps a user that its case left as it was made, once its own query shows it has no
-    /// device (404); deletes it otherwise.
-    pub async fn recycle(&self, identity: Identity) {
-        let query = ops::show_device(Some(identity.token.expose()), &identity.user_id);
-        let (answer, _) = self.client.send_retrying(&query, Safety::Idempotent).await;
-        let live = self.ledger().live.contains_key(&identity.user_id);
-        if live && answer.is_ok_and(|e| e.status == 404) {
-            self.spare.lock().unwrap_or_else(|e| e.into_inner()).push(identity);
-        } else {
-            self.delete(&identity.user_id).await;
+    /// Keeps the users a case left as they were made, each once the administrator's list of
+    /// devices shows none of it and its own query answers 404 (a query shows bound devices
+    /// only, the list every one); deletes the others.
+    pub async fn recycle(&self, identities: Vec<Identity>) {
+        let list = ops::list_devices(Some(self.admin_token.expose()));
+        let (listed, _) = self.client.send_retrying(&list, Safety::Idempotent).await;
+        let owners: Option<BTreeSet<String>> =
+            listed.ok().filter(|e| e.status == 200 && e.cut_at.is_none()).and_then(|e| {
+                let devices = e.json()?.get("virtual_mfa_devices")?.as_array()?.clone();
+                devices.iter().map(|d| d.get("user_id").and_then(|u| u.as_str()).map(str::to_string)).collect()
+            });
+        for identity in identities {
+            let unlisted = owners.as_ref().is_some_and(|o| !o.contains(&identity.user_id));
+            let clean = unlisted && {
+                let query = ops::show_device(Some(identity.token.expose()), &identity.user_id);
+                let (answer, _) = self.client.send_retrying(&query, Safety::Idempotent).await;
+                answer.is_ok_and(|e| e.status == 404)
+            };
+            if clean && self.ledger().live.contains_key(&identity.user_id) {
+                self.spare.lock().unwrap_or_else(|e| e.into_inner()).push(identity);
+            } else {
+                self.delete(&identity.user_id).await;
+            }
         }
     }
 
