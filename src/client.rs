@@ -145,6 +145,23 @@ impl Exchange {
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// `Some(description)` when the answer says the target throttles ([`retry::throttled`]:
+    /// 429, or IAM.0012), e.g. `429 Too Many Requests, IAM.0012`.
+    pub fn throttled(&self) -> Option<String> {
+        if self.status != 429
+            && !self.body.windows(retry::THROTTLING_CODE.len()).any(|w| w == retry::THROTTLING_CODE.as_bytes())
+        {
+            return None;
+        }
+        let code = self.json().and_then(|v| v.get("error_code").and_then(|c| c.as_str().map(str::to_string)));
+        retry::throttled(self.status, self.status_line(), code.as_deref())
+    }
+
+    /// The answer's `Retry-After`, as a wait from now.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after.as_deref().and_then(|v| retry::parse_retry_after(v, std::time::SystemTime::now()))
+    }
 }
 
 /// Why a request got no answer.
@@ -159,6 +176,18 @@ pub enum TransportError {
     Dropped { method: Method, path: String, reason: String },
     #[error("{method} {path} failed: {reason}")]
     Other { method: Method, path: String, reason: String },
+}
+
+impl TransportError {
+    /// Whether another attempt is worth it ([`retry::retryable_failure`]).
+    pub fn retryable(&self, safety: Safety) -> bool {
+        let failure = match self {
+            TransportError::Connect { .. } => retry::Failure::Refused,
+            TransportError::Dropped { .. } => retry::Failure::Dropped,
+            TransportError::Timeout { .. } | TransportError::Other { .. } => retry::Failure::Other,
+        };
+        retry::retryable_failure(failure, safety)
+    }
 }
 
 /// An HTTP client bound to one base URL.
@@ -223,8 +252,8 @@ impl HttpClient {
     /// for the measured request of a case.
     pub async fn send_retrying(&self, op: &Operation, safety: Safety) -> (Result<Exchange, TransportError>, u32) {
         self.retrying(op, |answer| match answer {
-            Ok(e) => retry::retryable_status(e.status, safety).then(|| retry::retry_after(e)),
-            Err(e) => retry::retryable_error(e, safety).then_some(None),
+            Ok(e) => retry::retryable_status(e.status, safety).then(|| e.retry_after()),
+            Err(e) => e.retryable(safety).then_some(None),
         })
         .await
     }
@@ -234,7 +263,7 @@ impl HttpClient {
     /// matter (a 503 there is the target's to answer for) but are not what the case measures.
     pub async fn send_unless_throttled(&self, op: &Operation) -> (Result<Exchange, TransportError>, u32) {
         self.retrying(op, |answer| match answer {
-            Ok(e) if retry::throttled(e).is_some() => Some(retry::retry_after(e)),
+            Ok(e) if e.throttled().is_some() => Some(e.retry_after()),
             _ => None,
         })
         .await

@@ -27,7 +27,7 @@ pub enum TargetSpec {
 }
 
 enum Source {
-    Provision(Provisioner),
+    Provision(Box<Provisioner>),
     Pool { free: tokio::sync::Mutex<Vec<Identity>>, available: tokio::sync::Semaphore, size: usize },
 }
 
@@ -92,7 +92,7 @@ impl Target {
             redactor,
             server: None,
             label: host_label(url),
-            source: Source::Provision(provisioner),
+            source: Source::Provision(Box::new(provisioner)),
         })
     }
 

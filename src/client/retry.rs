@@ -11,7 +11,6 @@
 //! `Retry-After` (seconds or an HTTP date) is waited instead, up to [`Policy::retry_after_cap`].
 //! At most [`Policy::attempts`] attempts, and no more waiting than [`Policy::budget`] in all.
 
-use super::{Exchange, TransportError};
 use std::time::{Duration, SystemTime};
 
 /// What the advice of every throttling message says.
@@ -128,33 +127,37 @@ pub fn retryable_status(status: u16, safety: Safety) -> bool {
     }
 }
 
+/// How a request that got no answer failed, for [`retryable_failure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The connection was refused or could not be made: nothing was sent.
+    Refused,
+    /// The connection closed before the answer was whole: the request may have taken effect.
+    Dropped,
+    /// A timeout, or anything else.
+    Other,
+}
+
 /// Whether a request that got no answer is worth another attempt.
-pub fn retryable_error(error: &TransportError, safety: Safety) -> bool {
-    match error {
-        TransportError::Connect { .. } => true,
-        TransportError::Dropped { .. } => safety == Safety::Idempotent,
-        TransportError::Timeout { .. } | TransportError::Other { .. } => false,
+pub fn retryable_failure(failure: Failure, safety: Safety) -> bool {
+    match failure {
+        Failure::Refused => true,
+        Failure::Dropped => safety == Safety::Idempotent,
+        Failure::Other => false,
     }
 }
 
-/// `Some(description)` when the answer says the target throttles: status 429, or the
+/// `Some(description)` when an answer says the target throttles: status 429, or the
 /// documented throttling code IAM.0012 whatever the status. E.g. `429 Too Many Requests,
-/// IAM.0012`.
-pub fn throttled(exchange: &Exchange) -> Option<String> {
-    let code = exchange.json().and_then(|v| v.get("error_code").and_then(|c| c.as_str().map(str::to_string)));
-    let documented = code.as_deref() == Some(THROTTLING_CODE);
-    if exchange.status != 429 && !documented {
+/// IAM.0012` (`status_line` is the status with its reason phrase).
+pub fn throttled(status: u16, status_line: String, code: Option<&str>) -> Option<String> {
+    if status != 429 && code != Some(THROTTLING_CODE) {
         return None;
     }
     Some(match code {
-        Some(code) if code.len() <= 32 => crate::sanitize::for_terminal(&format!("{}, {code}", exchange.status_line())),
-        _ => exchange.status_line(),
+        Some(code) if code.len() <= 32 => crate::sanitize::for_terminal(&format!("{status_line}, {code}")),
+        _ => status_line,
     })
-}
-
-/// A `Retry-After` of an answer, from now.
-pub fn retry_after(exchange: &Exchange) -> Option<Duration> {
-    exchange.retry_after.as_deref().and_then(|v| parse_retry_after(v, SystemTime::now()))
 }
 
 #[cfg(test)]
@@ -215,6 +218,27 @@ mod tests {
         assert_eq!(parse_retry_after("1.5", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("", now), None);
+    }
+
+    #[test]
+    fn throttling_is_429_or_the_documented_code() {
+        let line = |s: &str| s.to_string();
+        assert_eq!(throttled(429, line("429 Too Many Requests"), None).as_deref(), Some("429 Too Many Requests"));
+        assert_eq!(
+            throttled(429, line("429 Too Many Requests"), Some("IAM.0012")).as_deref(),
+            Some("429 Too Many Requests, IAM.0012")
+        );
+        assert_eq!(
+            throttled(400, line("400 Bad Request"), Some("IAM.0012")).as_deref(),
+            Some("400 Bad Request, IAM.0012")
+        );
+        assert_eq!(throttled(503, line("503 Service Unavailable"), Some("APIGW.0503")), None);
+        assert!(retryable_failure(Failure::Refused, Safety::Once));
+        assert!(
+            retryable_failure(Failure::Dropped, Safety::Idempotent)
+                && !retryable_failure(Failure::Dropped, Safety::Once)
+        );
+        assert!(!retryable_failure(Failure::Other, Safety::Idempotent), "timeouts are not retried");
     }
 
     #[test]

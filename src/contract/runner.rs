@@ -264,7 +264,7 @@ async fn run_steps(
             }
         }
         // Throttling is the target's answer to the rate, not to the request: no verdict.
-        if let Some(throttled) = answered.iter().find_map(crate::client::retry::throttled) {
+        if let Some(throttled) = answered.iter().find_map(Exchange::throttled) {
             let reason = format!(
                 "step {number} ({}) was throttled by the target ({throttled}); {}",
                 step.op,

@@ -102,7 +102,7 @@ pub async fn read_back(target: &Target, state: &CaseState, subject: Actor) -> Re
     );
     let answer = |answer: Result<Exchange, crate::client::TransportError>| match answer {
         Err(e) => Err(target.redactor.redact(&e.to_string())),
-        Ok(e) => match crate::client::retry::throttled(&e) {
+        Ok(e) => match e.throttled() {
             Some(throttled) => Err(format!(
                 "{} {} was throttled by the target ({throttled}) at every attempt; {}",
                 e.method,

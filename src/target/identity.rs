@@ -89,7 +89,7 @@ pub(crate) fn unusable(context: &str, exchange: &Exchange, redactor: &Redactor) 
 
 /// A throttling answer (429, IAM.0012) to a request retried `attempts` times, if it is one.
 pub(crate) fn throttled(context: &str, exchange: &Exchange, attempts: u32, redactor: &Redactor) -> Option<TargetError> {
-    let status = crate::client::retry::throttled(exchange)?;
+    let status = exchange.throttled()?;
     Some(TargetError::Throttled {
         context: context.to_string(),
         method: exchange.method.to_string(),

@@ -220,8 +220,8 @@ impl Provisioner {
             let answer = client.send(&op).await;
             // Under a new name, a create whose answer was lost can be sent again.
             let again = match &answer {
-                Ok(e) => retry::retryable_status(e.status, Safety::Idempotent).then(|| retry::retry_after(e)),
-                Err(e) => retry::retryable_error(e, Safety::Idempotent).then_some(None),
+                Ok(e) => retry::retryable_status(e.status, Safety::Idempotent).then(|| e.retry_after()),
+                Err(e) => e.retryable(Safety::Idempotent).then_some(None),
             };
             let settled = settle(&ledger, &named, answer, &redactor, attempt);
             drop(in_flight);

@@ -199,8 +199,8 @@ impl Run<'_, '_> {
         let target = self.explorer.target;
         self.walked.requests += 1;
         match target.client.send(op).await {
-            Ok(exchange) if crate::client::retry::throttled(&exchange).is_some() => {
-                let throttled = crate::client::retry::throttled(&exchange).unwrap_or_default();
+            Ok(exchange) if exchange.throttled().is_some() => {
+                let throttled = exchange.throttled().unwrap_or_default();
                 self.walked.error = Some(format!(
                     "request {} ({}) was throttled by the target ({throttled}); {}",
                     self.walked.requests,
