@@ -1,7 +1,8 @@
 //! Hostile targets on 127.0.0.1:0 for the hardening tests: one that redirects every request,
 //! one that streams an endless body on every path, a proxy in front of a real target that
-//! misbehaves on the MFA paths only (endless bodies, redirects, no answer), and a listener that
-//! must never be connected to.
+//! misbehaves on the MFA paths only (endless bodies, redirects, no answer), a gateway that
+//! throttles or fails transiently (`throttling`: 429 with `Retry-After`, 503) and counts what it
+//! saw, and a listener that must never be connected to.
 
 use axum::body::Body;
 use axum::extract::Request;
