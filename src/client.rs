@@ -6,9 +6,12 @@
 //! token, wherever the target points), and no answer body is read past `--max-body`.
 
 pub mod network;
+pub mod pace;
+pub mod retry;
 pub mod tls;
 
 pub use network::{DEFAULT_MAX_BODY, Network, ProxyChoice, TlsOptions};
+pub use retry::Safety;
 
 use crate::api::{AUTH_HEADER, OpKind, Operation, SUBJECT_TOKEN_HEADER};
 use http::Method;
@@ -115,6 +118,8 @@ pub struct Exchange {
     pub subject_token: Option<String>,
     /// The `Location` header as sent (a redirect's target; never followed), if any.
     pub location: Option<String>,
+    /// The `Retry-After` header as sent, if any.
+    pub retry_after: Option<String>,
     /// The body; only its first [`CUT_BODY_KEPT`] bytes when it went on past `--max-body`.
     pub body: Vec<u8>,
     /// `Some(limit)` when the body went on past `--max-body` and was cut there.
@@ -140,6 +145,23 @@ impl Exchange {
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// `Some(description)` when the answer says the target throttles ([`retry::throttled`]:
+    /// 429, or IAM.0012), e.g. `429 Too Many Requests, IAM.0012`.
+    pub fn throttled(&self) -> Option<String> {
+        if self.status != 429
+            && !self.body.windows(retry::THROTTLING_CODE.len()).any(|w| w == retry::THROTTLING_CODE.as_bytes())
+        {
+            return None;
+        }
+        let code = self.json().and_then(|v| v.get("error_code").and_then(|c| c.as_str().map(str::to_string)));
+        retry::throttled(self.status, self.status_line(), code.as_deref())
+    }
+
+    /// The answer's `Retry-After`, as a wait from now.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after.as_deref().and_then(|v| retry::parse_retry_after(v, std::time::SystemTime::now()))
+    }
 }
 
 /// Why a request got no answer.
@@ -149,8 +171,23 @@ pub enum TransportError {
     Timeout { method: Method, path: String, timeout: Duration },
     #[error("{method} {path} could not reach the target ({reason}); is it running and is the URL right?")]
     Connect { method: Method, path: String, reason: String },
+    /// The connection closed (reset, or ended) before the answer was whole.
+    #[error("{method} {path}: the connection was closed before the answer was complete ({reason})")]
+    Dropped { method: Method, path: String, reason: String },
     #[error("{method} {path} failed: {reason}")]
     Other { method: Method, path: String, reason: String },
+}
+
+impl TransportError {
+    /// Whether another attempt is worth it ([`retry::retryable_failure`]).
+    pub fn retryable(&self, safety: Safety) -> bool {
+        let failure = match self {
+            TransportError::Connect { .. } => retry::Failure::Refused,
+            TransportError::Dropped { .. } => retry::Failure::Dropped,
+            TransportError::Timeout { .. } | TransportError::Other { .. } => retry::Failure::Other,
+        };
+        retry::retryable_failure(failure, safety)
+    }
 }
 
 /// An HTTP client bound to one base URL.
@@ -162,6 +199,10 @@ pub struct HttpClient {
     max_body: usize,
     /// `--header`s, sent on every request.
     headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// `--rate-limit`: shared by every clone, so the whole run keeps to it.
+    pace: Option<std::sync::Arc<pace::Pace>>,
+    /// The retries of [`HttpClient::send_retrying`].
+    retry: retry::Policy,
 }
 
 impl HttpClient {
@@ -188,7 +229,62 @@ impl HttpClient {
             timeout: network.timeout,
             max_body: network.max_body,
             headers: network.headers.clone(),
+            pace: network.rate_limit.map(|rate| std::sync::Arc::new(pace::Pace::per_second(rate))),
+            retry: retry::Policy::DEFAULT,
         })
+    }
+
+    /// The retries of [`HttpClient::send_retrying`].
+    pub fn retry_policy(&self) -> retry::Policy {
+        self.retry
+    }
+
+    /// The same client with another retry policy (for tests that must not wait long).
+    pub fn with_retry(mut self, policy: retry::Policy) -> HttpClient {
+        self.retry = policy;
+        self
+    }
+
+    /// Sends `op` as [`HttpClient::send`] does, and again while the answer is one the retry
+    /// policy retries ([`retry`]): a throttling or gateway status, or a connection refused or
+    /// (for `safety` [`Safety::Idempotent`]) dropped. Returns the last answer, or the last
+    /// failure, and how many attempts were made. For the harness's own requests only, never
+    /// for the measured request of a case.
+    pub async fn send_retrying(&self, op: &Operation, safety: Safety) -> (Result<Exchange, TransportError>, u32) {
+        self.retrying(op, |answer| match answer {
+            Ok(e) => retry::retryable_status(e.status, safety).then(|| e.retry_after()),
+            Err(e) => e.retryable(safety).then_some(None),
+        })
+        .await
+    }
+
+    /// Sends `op` again only while the target throttles it ([`retry::throttled`]), which says
+    /// the request was not taken: for a case's setup steps and state read-backs, whose answers
+    /// matter (a 503 there is the target's to answer for) but are not what the case measures.
+    pub async fn send_unless_throttled(&self, op: &Operation) -> (Result<Exchange, TransportError>, u32) {
+        self.retrying(op, |answer| match answer {
+            Ok(e) if e.throttled().is_some() => Some(e.retry_after()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Sends `op` until `again` (given each answer) says no more, with `Some(Retry-After)`, or
+    /// the retry policy is spent.
+    async fn retrying(
+        &self,
+        op: &Operation,
+        again: impl Fn(&Result<Exchange, TransportError>) -> Option<Option<Duration>>,
+    ) -> (Result<Exchange, TransportError>, u32) {
+        let mut schedule = retry::Schedule::new(self.retry);
+        loop {
+            let answer = self.send(op).await;
+            let wait = again(&answer).and_then(|after| schedule.next(after));
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return (answer, schedule.attempts()),
+            }
+        }
     }
 
     /// The most bytes of an answer's body that are read.
@@ -202,6 +298,9 @@ impl HttpClient {
 
     /// Sends `op` and records the exchange; a status of any kind is an answer, not an error.
     pub async fn send(&self, op: &Operation) -> Result<Exchange, TransportError> {
+        if let Some(pace) = &self.pace {
+            pace.wait().await;
+        }
         let path = op.path_and_query();
         let mut request = self.inner.request(op.method.clone(), format!("{}{}", self.base, path));
         if let Some(token) = &op.token {
@@ -224,6 +323,8 @@ impl HttpClient {
                 TransportError::Timeout { method, path, timeout: self.timeout }
             } else if e.is_connect() {
                 TransportError::Connect { method, path, reason: root_cause(&e) }
+            } else if dropped(&e) {
+                TransportError::Dropped { method, path, reason: root_cause(&e) }
             } else {
                 TransportError::Other { method, path, reason: root_cause(&e) }
             }
@@ -240,6 +341,7 @@ impl HttpClient {
             .map(|v| v.to_str().map(str::to_string).unwrap_or_else(|_| NOT_TEXT.to_string()));
         let location =
             response.headers().get(http::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let retry_after = header(http::header::RETRY_AFTER.as_str());
         let (mut answer, cut) = read_bounded(&mut response, self.max_body).await.map_err(classify)?;
         drop(response);
         if cut {
@@ -257,11 +359,36 @@ impl HttpClient {
             content_length,
             subject_token,
             location,
+            retry_after,
             body: answer,
             cut_at: cut.then_some(self.max_body),
             elapsed: started.elapsed(),
         })
     }
+}
+
+/// Whether a request failed because its connection closed before the answer was whole (reset,
+/// aborted, or ended early), as opposed to never being made or timing out.
+fn dropped(error: &reqwest::Error) -> bool {
+    if error.is_body() || error.is_decode() {
+        return true;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            if matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof) {
+                return true;
+            }
+        }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>()
+            && (hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled())
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// The innermost cause of `error`, in words (a TLS failure described, not `Debug`-printed).

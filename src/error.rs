@@ -186,6 +186,13 @@ pub enum TargetError {
     /// An answer whose body or headers are not as documented.
     #[error("{context}: {problem}")]
     Malformed { context: String, problem: String },
+    /// A request of the harness's own that the target throttled at every attempt (429, or
+    /// IAM.0012), retries with backoff included.
+    #[error(
+        "{context}: {method} {path} was throttled by the target ({status}) at each of {attempts} attempt(s); lower \
+         the request rate with --rate-limit N/s"
+    )]
+    Throttled { context: String, method: String, path: String, status: String, attempts: u32 },
     /// A pool identity whose token the target refuses.
     #[error(
         "the target rejects the pool file's token of {who} (user_id {user_id}): {method} {path} answered 401; \

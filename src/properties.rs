@@ -256,6 +256,7 @@ proptest! {
             content_length: None,
             subject_token: None,
             location: None,
+            retry_after: None,
             body,
             cut_at: None,
             elapsed: std::time::Duration::ZERO,

@@ -27,7 +27,7 @@ pub enum TargetSpec {
 }
 
 enum Source {
-    Provision(Provisioner),
+    Provision(Box<Provisioner>),
     Pool { free: tokio::sync::Mutex<Vec<Identity>>, available: tokio::sync::Semaphore, size: usize },
 }
 
@@ -92,7 +92,7 @@ impl Target {
             redactor,
             server: None,
             label: host_label(url),
-            source: Source::Provision(provisioner),
+            source: Source::Provision(Box::new(provisioner)),
         })
     }
 
@@ -174,7 +174,27 @@ impl Target {
     /// Takes a device back to nothing, whatever state it is in: login protection off, admin
     /// unbind (its code is not verified), delete. Answers are not judged.
     pub async fn reset_device(&self, user_id: &str, serial: &str) {
-        reset_device(&self.client, self.admin.token.expose(), user_id, serial).await;
+        reset_device(&self.client, self.admin.token.expose(), user_id, serial, true).await;
+    }
+
+    /// Gives back provisioned identities whose case changed nothing but their devices, and
+    /// reset those ([`Target::clear_device`]): kept, tokens and all, for the next case when
+    /// clean, deleted otherwise. Pooled ones return to the pool.
+    pub async fn recycle(&self, identities: Vec<Identity>) {
+        match &self.source {
+            Source::Provision(provisioner) => provisioner.recycle(identities).await,
+            Source::Pool { .. } => {
+                for identity in identities {
+                    self.release(identity).await;
+                }
+            }
+        }
+    }
+
+    /// [`Target::reset_device`] for a user whose login protection was never changed: unbind
+    /// and delete.
+    pub async fn clear_device(&self, user_id: &str, serial: &str) {
+        reset_device(&self.client, self.admin.token.expose(), user_id, serial, false).await;
     }
 
     /// Ids of the users this run created and has not deleted yet.
@@ -200,8 +220,10 @@ impl Target {
     }
 }
 
-/// [`Target::reset_device`] for callers that hold only the client and the admin token.
-pub async fn reset_device(client: &HttpClient, admin_token: &str, user_id: &str, serial: &str) {
+/// [`Target::reset_device`] for callers that hold only the client and the admin token
+/// (`login_protect`: turn login protection off first). Each request is retried
+/// ([`crate::client::retry`]).
+pub async fn reset_device(client: &HttpClient, admin_token: &str, user_id: &str, serial: &str, login_protect: bool) {
     use crate::api::ops;
     let admin = Some(admin_token);
     let unbind = crate::api::models::UnbindMfaDevice {
@@ -209,12 +231,10 @@ pub async fn reset_device(client: &HttpClient, admin_token: &str, user_id: &str,
         authentication_code: "000000".into(),
         serial_number: serial.to_string(),
     };
-    for op in [
-        ops::modify_login_protect(admin, user_id, false, "vmfa"),
-        ops::unbind_device(admin, &unbind),
-        ops::delete_device(admin, user_id, serial),
-    ] {
-        let _ = client.send(&op).await;
+    let login = login_protect.then(|| ops::modify_login_protect(admin, user_id, false, "vmfa"));
+    for op in login.into_iter().chain([ops::unbind_device(admin, &unbind), ops::delete_device(admin, user_id, serial)])
+    {
+        let _ = client.send_retrying(&op, crate::client::Safety::Idempotent).await;
     }
 }
 

@@ -165,18 +165,22 @@ impl Report {
         if self.summary.failed > 0 {
             return Ok(Outcome::Failed);
         }
-        let blocking: Vec<String> = self
-            .cases
-            .iter()
-            .filter(|c| c.status == CaseStatus::Error && c.severity.fails(self.strict))
-            .map(|c| c.id.clone())
-            .collect();
+        let blocking: Vec<&CaseResult> =
+            self.cases.iter().filter(|c| c.status == CaseStatus::Error && c.severity.fails(self.strict)).collect();
         if !blocking.is_empty() {
-            return Err(Incomplete::verdict(blocking));
+            let throttled = blocking.iter().all(|c| c.reason.as_deref().is_some_and(|r| r.contains(THROTTLED)));
+            let mut incomplete = Incomplete::verdict(blocking.iter().map(|c| c.id.clone()).collect());
+            if throttled {
+                incomplete.reason = Some(format!("the target throttled them; {}", crate::client::retry::ADVICE));
+            }
+            return Err(incomplete);
         }
         Ok(Outcome::Passed)
     }
 }
+
+/// What the reason of a case that was throttled says.
+pub const THROTTLED: &str = "throttled by the target";
 
 /// The status a case gets from its findings: any failing one fails it; a `should` one warns
 /// (outside `--strict`); `open` ones leave it passed.

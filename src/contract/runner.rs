@@ -120,20 +120,42 @@ pub async fn run_case(target: &Target, case: &Case, schemas: &Schemas, strict: b
         }
         None => run_steps(target, case, schemas, strict, &mut state, started).await,
     };
-    release(target, &state, acquired).await;
+    release(target, &state, acquired, reusable(case)).await;
     run
+}
+
+/// Whether a case leaves its users as they were made once their devices are deleted: it calls
+/// only the six MFA endpoints (no token, login protection or user call).
+fn reusable(case: &Case) -> bool {
+    !case.deletes_users && !case.needs_password && case.steps.iter().all(|s| is_mfa_operation(s.op))
 }
 
 /// Gives back what a case or a walk held: a pool's devices reset (its identities outlive the
 /// run), then every identity released (a provisioned one is deleted; one the case deleted
-/// itself answers 404, which counts as deleted).
-pub(crate) async fn release(target: &Target, state: &CaseState, identities: Vec<crate::target::Identity>) {
-    if !target.provisions() {
+/// itself answers 404, which counts as deleted). `reusable`: the case changed nothing but
+/// devices, so provisioned users have their devices deleted and are kept for the next case
+/// (with their tokens) when clean ([`Target::recycle`]).
+pub(crate) async fn release(
+    target: &Target,
+    state: &CaseState,
+    identities: Vec<crate::target::Identity>,
+    reusable: bool,
+) {
+    let recycle = reusable && target.provisions();
+    if recycle || !target.provisions() {
         for (actor, device) in &state.devices {
             if let Some(serial) = &device.serial {
-                target.reset_device(&state.user_id(*actor), serial).await;
+                if recycle {
+                    target.clear_device(&state.user_id(*actor), serial).await;
+                } else {
+                    target.reset_device(&state.user_id(*actor), serial).await;
+                }
             }
         }
+    }
+    if recycle {
+        target.recycle(identities).await;
+        return;
     }
     for identity in identities {
         target.release(identity).await;
@@ -213,7 +235,13 @@ async fn run_steps(
         let codes = mode.map(|m| state.codes(step.op, m, step.subject, totp::unix_now())).unwrap_or_default();
         redact_derived_token(target, state, step.actor);
         let op = apply_overrides(default_operation(step, state, &codes), step, state);
-        let answers = futures::future::join_all((0..step.parallel).map(|_| target.client.send(&op))).await;
+        // A setup step's answer is not what the case measures: it is sent again while the
+        // target throttles it. The measured request is sent once, whatever comes back.
+        let answers = if step.setup && step.parallel == 1 {
+            vec![target.client.send_unless_throttled(&op).await.0]
+        } else {
+            futures::future::join_all((0..step.parallel).map(|_| target.client.send(&op))).await
+        };
         let mut answered = Vec::new();
         for answer in answers {
             match answer {
@@ -236,6 +264,17 @@ async fn run_steps(
             }) {
                 target.redactor.add(&seed);
             }
+        }
+        // Throttling is the target's answer to the rate, not to the request: no verdict.
+        if let Some(throttled) = answered.iter().find_map(Exchange::throttled) {
+            let reason = format!(
+                "step {number} ({}) was throttled by the target ({throttled}); {}",
+                step.op,
+                crate::client::retry::ADVICE
+            );
+            let mut run = error_run(case, findings, reason, started, exchanges);
+            run.exchanges.extend(answered.into_iter().map(|e| (number, e)));
+            return run;
         }
         let ctx = StepContext {
             step,

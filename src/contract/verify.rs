@@ -93,14 +93,26 @@ pub async fn read_back(target: &Target, state: &CaseState, subject: Actor) -> Re
     let by_user = ops::show_device(user_token.as_deref(), &user_id);
     let by_admin = ops::show_device(admin_token.as_deref(), &user_id);
     let list = ops::list_devices(admin_token.as_deref());
-    let (by_user, by_admin, list) =
-        futures::join!(target.client.send(&by_user), target.client.send(&by_admin), target.client.send(&list));
-    let no_answer = |e: crate::client::TransportError| target.redactor.redact(&e.to_string());
-    Ok(Shown {
-        by_user: by_user.map_err(no_answer)?,
-        by_admin: by_admin.map_err(no_answer)?,
-        list: list.map_err(no_answer)?,
-    })
+    // Read-backs are sent again while the target throttles them (it did not take them).
+    let client = &target.client;
+    let ((by_user, _), (by_admin, _), (list, _)) = futures::join!(
+        client.send_unless_throttled(&by_user),
+        client.send_unless_throttled(&by_admin),
+        client.send_unless_throttled(&list)
+    );
+    let answer = |answer: Result<Exchange, crate::client::TransportError>| match answer {
+        Err(e) => Err(target.redactor.redact(&e.to_string())),
+        Ok(e) => match e.throttled() {
+            Some(throttled) => Err(format!(
+                "{} {} was throttled by the target ({throttled}) at every attempt; {}",
+                e.method,
+                crate::sanitize::for_terminal(&target.redactor.redact(&e.path)),
+                crate::client::retry::ADVICE
+            )),
+            None => Ok(e),
+        },
+    };
+    Ok(Shown { by_user: answer(by_user)?, by_admin: answer(by_admin)?, list: answer(list)? })
 }
 
 /// What one mutating step was, for judging its readback.

@@ -7,6 +7,14 @@ use super::transport;
 use crate::{rules, totp};
 use goose::prelude::*;
 
+/// The error class of a throttling answer (429, or the documented IAM.0012 whatever the
+/// status): `throttled (429)`, `throttled (429 IAM.0012)`; counted apart from the other
+/// unexpected statuses, since it is the target's answer to the rate.
+pub fn throttled(status: u16, code: &str) -> Option<String> {
+    let documented = code == crate::client::retry::THROTTLING_CODE;
+    (status == 429 || documented).then(|| format!("throttled ({status} {code})").replace(" )", ")"))
+}
+
 /// What is wrong with an answer, if anything.
 pub fn judge(ctx: &LoadContext, step: Step, s: &Session, status: u16, body: &[u8]) -> Option<String> {
     let expected = step.expected_status();
@@ -15,6 +23,9 @@ pub fn judge(ctx: &LoadContext, step: Step, s: &Session, status: u16, body: &[u8
             .ok()
             .and_then(|v| v.get("error_code").and_then(|c| c.as_str()).map(|c| crate::sanitize::truncate(c, 40)))
             .unwrap_or_default();
+        if let Some(throttled) = throttled(status, &code) {
+            return Some(throttled);
+        }
         return Some(format!("status {status} (expected {expected}) {code}").trim_end().to_string());
     }
     if let Some(v) = ctx.schemas.validate_response(step.op_kind(), status, body, false).first() {

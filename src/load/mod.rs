@@ -199,6 +199,12 @@ fn check_options(config: &LoadPlan) -> Result<()> {
             format!("{}: {e}; give the goose JSON report of an earlier run (--report-file x.json)", file.display());
         return Err(UsageError::Flag { flag: "--baseline-file", problem }.into());
     }
+    if config.network.rate_limit.is_some() {
+        let problem = "paces check and snapshot; load's request rate is goose's arrival rate: use --rate PER_S \
+                       (flows started per second) and --users"
+            .to_string();
+        return Err(UsageError::Flag { flag: "--rate-limit", problem }.into());
+    }
     if config.users == 0 {
         return Err(UsageError::Flag { flag: "--users", problem: "must be at least 1".into() }.into());
     }

@@ -43,7 +43,8 @@ async fn unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -> boo
 async fn send_unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -> Option<bool> {
     let now = totp::unix_now();
     let Some(op) = session.operation(step, &ctx.admin_token, now) else { return Some(false) };
-    match ctx.client.send(&op).await {
+    // Unmeasured: sent again while the target throttles it.
+    match ctx.client.send_unless_throttled(&op).await.0 {
         Ok(e) if e.cut_at.is_some() => {
             let reason = format!("status {}: the body exceeds {} bytes (--max-body)", e.status, ctx.max_body);
             ctx.recorder.unmeasured_error(step, &reason);
@@ -55,7 +56,10 @@ async fn send_unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -
         }
         Ok(e) if step == Step::Bind && e.status == 400 && exchange::refused_for_totp(None, now) => None,
         Ok(e) => {
-            let reason = format!("status {} (expected {})", e.status, step.expected_status());
+            let code = e.json().and_then(|v| v.get("error_code").and_then(|c| c.as_str().map(str::to_string)));
+            let code = crate::sanitize::truncate(&code.unwrap_or_default(), 40);
+            let reason = exchange::throttled(e.status, &code)
+                .unwrap_or_else(|| format!("status {} (expected {})", e.status, step.expected_status()));
             ctx.recorder.unmeasured_error(step, &reason);
             Some(false)
         }
@@ -69,7 +73,7 @@ async fn send_unmeasured(ctx: &LoadContext, session: &mut Session, step: Step) -
 /// Takes the device back to nothing ([`crate::target::reset_device`]), whatever state it is in.
 async fn reset(ctx: &LoadContext, session: &mut Session) {
     if let Some(device) = session.device.take() {
-        crate::target::reset_device(&ctx.client, &ctx.admin_token, &session.user_id, &device.serial).await;
+        crate::target::reset_device(&ctx.client, &ctx.admin_token, &session.user_id, &device.serial, true).await;
         session.last_good = None;
     }
 }

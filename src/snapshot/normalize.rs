@@ -256,6 +256,7 @@ mod tests {
             content_length: None,
             subject_token: Some("MIIsecret-token-value".into()),
             location: None,
+            retry_after: None,
             body: if body.is_null() { Vec::new() } else { body.to_string().into_bytes() },
             cut_at: None,
             elapsed: Duration::from_millis(3),

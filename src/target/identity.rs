@@ -3,7 +3,7 @@
 
 use crate::api::models::TokenResponse;
 use crate::api::ops;
-use crate::client::{Exchange, HttpClient, Network, TransportError};
+use crate::client::{Exchange, HttpClient, Network, Safety, TransportError};
 use crate::error::TargetError;
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
@@ -87,6 +87,18 @@ pub(crate) fn unusable(context: &str, exchange: &Exchange, redactor: &Redactor) 
     Ok(())
 }
 
+/// A throttling answer (429, IAM.0012) to a request retried `attempts` times, if it is one.
+pub(crate) fn throttled(context: &str, exchange: &Exchange, attempts: u32, redactor: &Redactor) -> Option<TargetError> {
+    let status = exchange.throttled()?;
+    Some(TargetError::Throttled {
+        context: context.to_string(),
+        method: exchange.method.to_string(),
+        path: crate::sanitize::for_terminal(&redactor.redact(&exchange.path)),
+        status,
+        attempts,
+    })
+}
+
 /// An answer with a status provisioning did not expect (after [`unusable`] let it through).
 pub(crate) fn unexpected(context: &str, exchange: &Exchange, redactor: &Redactor) -> TargetError {
     // Redacted before it is cut, so that no secret is cut in half past the redactor.
@@ -116,12 +128,16 @@ pub async fn password_token(
     password: &Secret,
     redactor: &Redactor,
 ) -> Result<(Secret, TokenResponse), TargetError> {
-    let exchange = client
-        .send(&ops::token_by_password(domain, name, password.expose()))
-        .await
-        .map_err(|e| target_error("could not obtain a token", e))?;
+    // Asking for a token twice does no harm: it is retried like any read.
+    let (answer, attempts) =
+        client.send_retrying(&ops::token_by_password(domain, name, password.expose()), Safety::Idempotent).await;
+    let exchange = answer.map_err(|e| target_error("could not obtain a token", e))?;
     let context = format!("could not obtain a token for '{name}'");
     unusable(&context, &exchange, redactor)?;
+    if let Some(throttled) = throttled(&context, &exchange, attempts, redactor) {
+        // Throttling says nothing about the credentials.
+        return Err(throttled);
+    }
     if exchange.status != 201 && exchange.status != 200 {
         // Only a refusal of the credentials is worth a hint about them; a 5xx or a broken
         // answer is the target's.

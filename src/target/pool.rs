@@ -1,7 +1,7 @@
 //! `--pool FILE`: pre-made identities for targets where users cannot be created, each token
 //! validated before the first case.
 
-use super::identity::{Identity, Redactor, Secret, target_error};
+use super::identity::{Identity, Redactor, Secret, target_error, throttled};
 use crate::api::ops;
 use crate::client::HttpClient;
 use crate::error::{Detail, Result, TargetError, UsageError};
@@ -85,7 +85,12 @@ pub async fn validate(client: &HttpClient, pool: &Pool) -> Result<(), TargetErro
         (user, who, ops::show_device(Some(user.token.expose()), &user.user_id))
     });
     let checks = std::iter::once(admin).chain(users).map(|(identity, who, op)| async move {
-        let exchange = client.send(&op).await.map_err(|e| target_error("could not validate the pool's tokens", e))?;
+        let context = "could not validate the pool's tokens";
+        let (answer, attempts) = client.send_retrying(&op, crate::client::Safety::Idempotent).await;
+        let exchange = answer.map_err(|e| target_error(context, e))?;
+        if let Some(throttled) = throttled(context, &exchange, attempts, &Redactor::default()) {
+            return Err(throttled);
+        }
         if exchange.status == 401 {
             return Err(TargetError::Rejected {
                 who,

@@ -14,3 +14,4 @@ mod secrets;
 mod serve;
 mod signals;
 mod snapshot;
+mod throttle;

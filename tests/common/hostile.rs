@@ -1,7 +1,8 @@
 //! Hostile targets on 127.0.0.1:0 for the hardening tests: one that redirects every request,
 //! one that streams an endless body on every path, a proxy in front of a real target that
-//! misbehaves on the MFA paths only (endless bodies, redirects, no answer), and a listener that
-//! must never be connected to.
+//! misbehaves on the MFA paths only (endless bodies, redirects, no answer), a gateway that
+//! throttles or fails transiently (`throttling`: 429 with `Retry-After`, 503) and counts what it
+//! saw, and a listener that must never be connected to.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -263,4 +264,90 @@ pub fn peak_rss_kb(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// What a [`throttling`] gateway refuses; every other request passes through.
+#[derive(Clone, Debug)]
+pub enum Throttle {
+    /// Nothing: it only counts.
+    Nothing,
+    /// Every `n`th password-only token request (the harness's own: the tokens of the admin
+    /// and of provisioned users; a case's measured token requests carry a TOTP code) answers
+    /// `status`: 429 with `Retry-After: 0` and IAM.0012, or 503.
+    EveryNthToken { n: u64, status: u16 },
+    /// Every request whose method is `method` and whose path starts with `path` answers 429
+    /// IAM.0012 with `Retry-After: retry_after`.
+    Always { method: &'static str, path: &'static str, retry_after: u64 },
+    /// The first `n` user creates answer 503.
+    FirstUserCreates { n: u64 },
+}
+
+/// A [`throttling`] gateway: its URL, how many requests it saw and how many it refused.
+pub struct Gateway {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub refused: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Gateway {
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn refused(&self) -> u64 {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A gateway in front of `upstream` that throttles as `throttle` says and counts; it runs until
+/// the test process ends.
+pub fn throttling(upstream: &str, throttle: Throttle) -> Gateway {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    let (requests, refused) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let tokens = Arc::new(AtomicU64::new(0));
+    let creates = Arc::new(AtomicU64::new(0));
+    let counters = (requests.clone(), refused.clone());
+    let url = forwarding(upstream, "", move |client, upstream, path, request| {
+        let (throttle, requests, refused) = (throttle.clone(), counters.0.clone(), counters.1.clone());
+        let (tokens, creates) = (tokens.clone(), creates.clone());
+        async move {
+            requests.fetch_add(1, SeqCst);
+            let (parts, body) = request.into_parts();
+            let sent = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+            let method = parts.method.as_str().to_string();
+            let refuse = match &throttle {
+                Throttle::Nothing => None,
+                Throttle::EveryNthToken { n, status } => {
+                    let own = method == "POST"
+                        && path.starts_with("/v3/auth/tokens")
+                        && !String::from_utf8_lossy(&sent).contains("\"totp\"");
+                    (own && (tokens.fetch_add(1, SeqCst) + 1) % n == 0).then_some((*status, 0))
+                }
+                Throttle::Always { method: m, path: p, retry_after } => {
+                    (method == *m && path.starts_with(p)).then_some((429, *retry_after))
+                }
+                Throttle::FirstUserCreates { n } => {
+                    let create = method == "POST" && path.starts_with("/v3.0/OS-USER/users");
+                    (create && creates.fetch_add(1, SeqCst) < *n).then_some((503, 0))
+                }
+            };
+            if let Some((status, retry_after)) = refuse {
+                refused.fetch_add(1, SeqCst);
+                let body = if status == 429 {
+                    r#"{"error_msg":"The throttling threshold has been reached.","error_code":"IAM.0012"}"#
+                } else {
+                    r#"{"error_msg":"Service unavailable.","error_code":"APIGW.0503"}"#
+                };
+                return Response::builder()
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .header("retry-after", retry_after.to_string())
+                    .body(Body::from(body))
+                    .unwrap();
+            }
+            forward(&client, &upstream, &path, Request::from_parts(parts, Body::from(sent))).await
+        }
+    });
+    Gateway { url, requests, refused }
 }

@@ -78,7 +78,7 @@ pub async fn walk(explorer: &Explorer<'_>, actions: Actions<'_>) -> Walked {
     let mut run = Run { explorer, state, model: Model::new(), walked, ticks: explorer.ticks };
     run.go(actions).await;
     let Run { state, mut walked, .. } = run;
-    crate::contract::runner::release(target, &state, identities).await;
+    crate::contract::runner::release(target, &state, identities, false).await;
     walked.readings.sort();
     walked.readings.dedup();
     walked
@@ -199,6 +199,16 @@ impl Run<'_, '_> {
         let target = self.explorer.target;
         self.walked.requests += 1;
         match target.client.send(op).await {
+            Ok(exchange) if exchange.throttled().is_some() => {
+                let throttled = exchange.throttled().unwrap_or_default();
+                self.walked.error = Some(format!(
+                    "request {} ({}) was throttled by the target ({throttled}); {}",
+                    self.walked.requests,
+                    op.kind.name(),
+                    crate::client::retry::ADVICE
+                ));
+                None
+            }
             Ok(exchange) => {
                 if let Some(seed) = exchange.json().and_then(|v| {
                     v.pointer("/virtual_mfa_device/base32_string_seed").and_then(|s| s.as_str().map(str::to_string))
