@@ -28,6 +28,7 @@ pub enum Plan {
         output: Option<PathBuf>,
     },
     Totp(TotpPlan),
+    Sign(crate::cli::sign::SignPlan),
 }
 
 /// How `check` reports.
@@ -80,6 +81,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         Plan::Serve(plan) => serve(plan),
         Plan::Openapi { output } => openapi(output),
         Plan::Totp(plan) => totp(plan),
+        Plan::Sign(plan) => sign(&plan),
     }
 }
 
@@ -260,5 +262,17 @@ fn totp(plan: TotpPlan) -> Result<Outcome> {
         ),
     };
     stdout(text.as_bytes());
+    Ok(Outcome::Passed)
+}
+
+/// `sign`: the headers signing adds, one `Name: value` a line (curl -H takes each).
+fn sign(plan: &crate::cli::sign::SignPlan) -> Result<Outcome> {
+    let signed = crate::sign::sign_url(&plan.keys, &plan.method, &plan.url, &plan.headers, &plan.body, plan.date)
+        .map_err(|problem| UsageError::Flag { flag: "--url", problem })?;
+    let mut out = std::io::stdout().lock();
+    for (name, value) in signed.added.iter().filter(|(name, _)| name != "Host") {
+        let _ = writeln!(out, "{name}: {value}");
+    }
+    let _ = writeln!(out, "Authorization: {}", signed.authorization);
     Ok(Outcome::Passed)
 }

@@ -15,6 +15,7 @@ use crate::target::display_url;
 use crate::totp::Seed;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 mod network;
+pub mod sign;
 mod target;
 
 pub use network::NetworkArgs;
@@ -183,6 +184,9 @@ pub enum Command {
     Openapi(OpenapiArgs),
     /// Print TOTP codes for a seed: the current code and the pair that bind needs.
     Totp(TotpArgs),
+    /// Print the Authorization and X-Sdk-Date headers for a request signed with an access key
+    /// and secret key (SDK-HMAC-SHA256), to use with curl.
+    Sign(sign::SignArgs),
 }
 
 #[derive(Debug, Args)]
@@ -422,6 +426,7 @@ impl Cli {
             Command::Serve(args) => Plan::Serve(args.into_plan()),
             Command::Openapi(args) => Plan::Openapi { output: args.output },
             Command::Totp(args) => Plan::Totp(args.into_plan()?),
+            Command::Sign(args) => Plan::Sign(args.into_plan()?),
         })
     }
 }
