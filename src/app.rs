@@ -215,6 +215,14 @@ fn serve(plan: ServePlan) -> Result<Outcome> {
         stdout(format!("{}\n", server.base_url).as_bytes());
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "domain: {}  admin: {}", config.domain, config.admin_name);
+        if !config.access_keys.is_empty() {
+            let keys: Vec<&str> = config.access_keys.iter().map(|k| k.access.as_str()).collect();
+            let _ = writeln!(
+                stderr,
+                "signed requests (SDK-HMAC-SHA256) act as the admin with access keys: {}",
+                keys.join(", ")
+            );
+        }
         if plan.admin_password.is_none() {
             let _ = writeln!(stderr, "admin password (generated, shown once): {}", config.admin_password);
         }

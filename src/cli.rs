@@ -355,6 +355,16 @@ pub struct ServeArgs {
     /// Users' tokens (not the administrator's) expire after this, not 24 h, e.g. 2s.
     #[arg(long, value_name = "DUR", value_parser = parse_timeout)]
     pub token_ttl: Option<Duration>,
+    /// Accept requests signed (SDK-HMAC-SHA256) with this access key and secret key as the
+    /// administrator's (repeatable); also MFA_SERVE_ACCESS_KEYS, comma-separated.
+    #[arg(
+        long = "access-key",
+        value_name = "AK:SK",
+        env = "MFA_SERVE_ACCESS_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub access_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -379,8 +389,9 @@ pub struct TotpArgs {
 }
 
 impl ServeArgs {
-    pub fn into_plan(self) -> ServePlan {
-        ServePlan {
+    pub fn into_plan(self) -> Result<ServePlan> {
+        let access_keys = self.access_keys.iter().map(|pair| sign::parse_key_pair(pair)).collect::<Result<_>>()?;
+        Ok(ServePlan {
             listen: self.listen,
             domain: self.domain,
             admin_name: self.admin_name,
@@ -394,7 +405,8 @@ impl ServeArgs {
                 user_delete: self.delay_user_delete,
                 token_ttl: self.token_ttl,
             },
-        }
+            access_keys,
+        })
     }
 }
 
@@ -423,7 +435,7 @@ impl Cli {
                 Plan::Load(plan, output)
             }
             Command::Snapshot(args) => Plan::Snapshot(args.into_plan()?),
-            Command::Serve(args) => Plan::Serve(args.into_plan()),
+            Command::Serve(args) => Plan::Serve(args.into_plan()?),
             Command::Openapi(args) => Plan::Openapi { output: args.output },
             Command::Totp(args) => Plan::Totp(args.into_plan()?),
             Command::Sign(args) => Plan::Sign(args.into_plan()?),

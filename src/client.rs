@@ -6,6 +6,7 @@
 //! token, wherever the target points), and no answer body is read past `--max-body`.
 
 pub mod network;
+pub mod sign;
 pub mod tls;
 
 pub use network::{DEFAULT_MAX_BODY, Network, ProxyChoice, TlsOptions};
@@ -162,6 +163,8 @@ pub struct HttpClient {
     max_body: usize,
     /// `--header`s, sent on every request.
     headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// Signs the requests whose token is [`sign::SIGNED`] (`--access-key`, `--secret-key`).
+    keys: Option<std::sync::Arc<crate::sign::Keys>>,
 }
 
 impl HttpClient {
@@ -188,7 +191,19 @@ impl HttpClient {
             timeout: network.timeout,
             max_body: network.max_body,
             headers: network.headers.clone(),
+            keys: None,
         })
+    }
+
+    /// The same client, signing with `keys` every request whose token is [`sign::SIGNED`].
+    pub fn with_keys(mut self, keys: crate::sign::Keys) -> HttpClient {
+        self.keys = Some(std::sync::Arc::new(keys));
+        self
+    }
+
+    /// The keys requests whose token is [`sign::SIGNED`] are signed with, if any.
+    pub fn keys(&self) -> Option<&crate::sign::Keys> {
+        self.keys.as_deref()
     }
 
     /// The most bytes of an answer's body that are read.
@@ -203,8 +218,10 @@ impl HttpClient {
     /// Sends `op` and records the exchange; a status of any kind is an answer, not an error.
     pub async fn send(&self, op: &Operation) -> Result<Exchange, TransportError> {
         let path = op.path_and_query();
-        let mut request = self.inner.request(op.method.clone(), format!("{}{}", self.base, path));
-        if let Some(token) = &op.token {
+        let url = format!("{}{}", self.base, path);
+        let mut request = self.inner.request(op.method.clone(), &url);
+        let keys = self.keys.as_deref().filter(|_| sign::is_signed(op.token.as_deref()));
+        if let Some(token) = op.token.as_ref().filter(|_| keys.is_none()) {
             request = request.header(AUTH_HEADER, token);
         }
         for (name, value) in &op.headers {
@@ -216,6 +233,15 @@ impl HttpClient {
         let body = op.body_bytes();
         if let Some((content_type, bytes)) = &body {
             request = request.header(http::header::CONTENT_TYPE, content_type).body(bytes.clone());
+        }
+        if let Some(keys) = keys {
+            let (content_type, bytes) =
+                body.as_ref().map_or((None, &[][..]), |(c, b)| (Some(c.as_str()), b.as_slice()));
+            let signed = sign::headers(keys, &op.method, &url, content_type, bytes)
+                .map_err(|reason| TransportError::Other { method: op.method.clone(), path: path.clone(), reason })?;
+            for (name, value) in signed {
+                request = request.header(name, value);
+            }
         }
         let started = Instant::now();
         let classify = |e: reqwest::Error| {

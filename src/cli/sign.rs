@@ -87,3 +87,15 @@ impl SignArgs {
         })
     }
 }
+
+/// `serve --access-key AK:SK` (the value is never repeated in an error: it holds a secret).
+pub fn parse_key_pair(text: &str) -> Result<Keys> {
+    match text.split_once(':') {
+        Some((access, secret)) if !access.is_empty() && !secret.is_empty() => Ok(Keys::new(access, secret)),
+        _ => Err(UsageError::Flag {
+            flag: "--access-key",
+            problem: "write it as ACCESS_KEY:SECRET_KEY, both not empty".into(),
+        }
+        .into()),
+    }
+}
