@@ -264,3 +264,19 @@ pub fn peak_rss_kb(pid: u32) -> Option<u64> {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+/// An API gateway in front of `upstream` that refuses (403) every request without the header
+/// `name: value`, and passes the others through. Returns its URL; it runs until the test
+/// process ends.
+pub fn gateway_key(upstream: &str, name: &'static str, value: &'static str) -> String {
+    forwarding(upstream, "", move |client, upstream, path, request| async move {
+        if request.headers().get(name).is_some_and(|v| v == value) {
+            return forward(&client, &upstream, &path, request).await;
+        }
+        Response::builder()
+            .status(403)
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"error_msg":"the gateway key is missing or wrong","error_code":"APIGW.0302"}"#))
+            .unwrap()
+    })
+}
