@@ -241,7 +241,8 @@ async fn forward(client: &reqwest::Client, upstream: &str, path: &str, request: 
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let mut forward = client.request(parts.method, format!("{upstream}{path}")).body(body);
-    for (name, value) in parts.headers.iter().filter(|(n, _)| *n != http::header::HOST) {
+    // Every header as it came, `Host` too: a request signed for this address stays valid.
+    for (name, value) in &parts.headers {
         forward = forward.header(name, value);
     }
     let Ok(reply) = forward.send().await else {
