@@ -83,7 +83,12 @@ fn replay_command(target: &TargetArgs, strict: bool) -> String {
         (Some(url), Some(pool)) => words.push(format!("--target {} --pool {}", display_url(url), pool.display())),
         (Some(url), None) => {
             words.push(format!("--target {}", display_url(url)));
-            let flags = [("--domain", &target.domain), ("--admin-name", &target.admin_name)];
+            // Secrets (password, token, secret key) come from the environment, as before.
+            let flags = [
+                ("--domain", &target.domain),
+                ("--admin-name", &target.admin_name),
+                ("--access-key", &target.access_key),
+            ];
             words.extend(flags.iter().filter_map(|(flag, value)| value.as_ref().map(|v| format!("{flag} {v}"))));
         }
         (None, _) => {

@@ -6,7 +6,7 @@
 
 use super::error::ApiError;
 use super::json::BODY_LIMIT;
-use super::state::AppState;
+use super::state::{AppState, SignedBy};
 use crate::sign;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -15,10 +15,6 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::time::UNIX_EPOCH;
-
-/// Put in a request's extensions when its signature was verified: the access key.
-#[derive(Debug, Clone)]
-pub struct SignedBy(pub String);
 
 /// Verifies the signature of a request whose Authorization is of the SDK-HMAC-SHA256 scheme;
 /// other requests pass untouched (tokens are the handlers' business).
