@@ -35,6 +35,7 @@ pub enum Plan {
         dir: PathBuf,
         files: Vec<(String, Vec<u8>)>,
     },
+    Sign(crate::cli::sign::SignPlan),
 }
 
 /// How `check` reports.
@@ -104,6 +105,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
             }
             Ok(Outcome::Passed)
         }
+        Plan::Sign(plan) => sign(&plan),
     }
 }
 
@@ -254,6 +256,14 @@ fn serve(plan: ServePlan) -> Result<Outcome> {
         stdout(format!("{}\n", server.base_url).as_bytes());
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "domain: {}  admin: {}", config.domain, config.admin_name);
+        if !config.access_keys.is_empty() {
+            let keys: Vec<&str> = config.access_keys.iter().map(|k| k.access.as_str()).collect();
+            let _ = writeln!(
+                stderr,
+                "signed requests (SDK-HMAC-SHA256) act as the admin with access keys: {}",
+                keys.join(", ")
+            );
+        }
         if plan.admin_password.is_none() {
             let _ = writeln!(stderr, "admin password (generated, shown once): {}", config.admin_password);
         }
@@ -301,5 +311,17 @@ fn totp(plan: TotpPlan) -> Result<Outcome> {
         ),
     };
     stdout(text.as_bytes());
+    Ok(Outcome::Passed)
+}
+
+/// `sign`: the headers signing adds, one `Name: value` a line (curl -H takes each).
+fn sign(plan: &crate::cli::sign::SignPlan) -> Result<Outcome> {
+    let signed = crate::sign::sign_url(&plan.keys, &plan.method, &plan.url, &plan.headers, &plan.body, plan.date)
+        .map_err(|problem| UsageError::Flag { flag: "--url", problem })?;
+    let mut out = std::io::stdout().lock();
+    for (name, value) in signed.added.iter().filter(|(name, _)| name != "Host") {
+        let _ = writeln!(out, "{name}: {value}");
+    }
+    let _ = writeln!(out, "Authorization: {}", signed.authorization);
     Ok(Outcome::Passed)
 }

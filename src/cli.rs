@@ -17,6 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub mod config;
 mod manual;
 mod network;
+pub mod sign;
 mod target;
 
 pub use network::NetworkArgs;
@@ -89,7 +90,12 @@ fn replay_command(target: &TargetArgs, strict: bool) -> String {
         (Some(url), Some(pool)) => words.push(format!("--target {} --pool {}", display_url(url), pool.display())),
         (Some(url), None) => {
             words.push(format!("--target {}", display_url(url)));
-            let flags = [("--domain", &target.domain), ("--admin-name", &target.admin_name)];
+            // Secrets (password, token, secret key) come from the environment, as before.
+            let flags = [
+                ("--domain", &target.domain),
+                ("--admin-name", &target.admin_name),
+                ("--access-key", &target.access_key),
+            ];
             words.extend(flags.iter().filter_map(|(flag, value)| value.as_ref().map(|v| format!("{flag} {v}"))));
         }
         (None, _) => {
@@ -229,6 +235,9 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Print the Authorization and X-Sdk-Date headers for a request signed with an access key
+    /// and secret key (SDK-HMAC-SHA256), to use with curl.
+    Sign(sign::SignArgs),
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +412,16 @@ pub struct ServeArgs {
     /// Users' tokens (not the administrator's) expire after this, not 24 h, e.g. 2s.
     #[arg(long, value_name = "DUR", value_parser = parse_timeout)]
     pub token_ttl: Option<Duration>,
+    /// Accept requests signed (SDK-HMAC-SHA256) with this access key and secret key as the
+    /// administrator's (repeatable); also MFA_SERVE_ACCESS_KEYS, comma-separated.
+    #[arg(
+        long = "access-key",
+        value_name = "AK:SK",
+        env = "MFA_SERVE_ACCESS_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub access_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -427,8 +446,9 @@ pub struct TotpArgs {
 }
 
 impl ServeArgs {
-    pub fn into_plan(self) -> ServePlan {
-        ServePlan {
+    pub fn into_plan(self) -> Result<ServePlan> {
+        let access_keys = self.access_keys.iter().map(|pair| sign::parse_key_pair(pair)).collect::<Result<_>>()?;
+        Ok(ServePlan {
             listen: self.listen,
             domain: self.domain,
             admin_name: self.admin_name,
@@ -442,7 +462,8 @@ impl ServeArgs {
                 user_delete: self.delay_user_delete,
                 token_ttl: self.token_ttl,
             },
-        }
+            access_keys,
+        })
     }
 }
 
@@ -471,12 +492,13 @@ impl Cli {
                 Plan::Load(plan, output)
             }
             Command::Snapshot(args) => Plan::Snapshot(args.into_plan()?),
-            Command::Serve(args) => Plan::Serve(args.into_plan()),
+            Command::Serve(args) => Plan::Serve(args.into_plan()?),
             Command::Openapi(args) => Plan::Openapi { output: args.output },
             Command::Totp(args) => Plan::Totp(args.into_plan()?),
             Command::Completions { shell } => Plan::Print(manual::completions(shell)),
             Command::Man { dir: None } => Plan::Print(manual::page()?),
             Command::Man { dir: Some(dir) } => Plan::WriteFiles { dir, files: manual::pages()? },
+            Command::Sign(args) => Plan::Sign(args.into_plan()?),
         })
     }
 }

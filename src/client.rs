@@ -8,6 +8,7 @@
 pub mod network;
 pub mod pace;
 pub mod retry;
+pub mod sign;
 pub mod tls;
 
 pub use network::{DEFAULT_MAX_BODY, Network, ProxyChoice, TlsOptions};
@@ -203,6 +204,8 @@ pub struct HttpClient {
     pace: Option<std::sync::Arc<pace::Pace>>,
     /// The retries of [`HttpClient::send_retrying`].
     retry: retry::Policy,
+    /// Signs the requests whose token is [`sign::SIGNED`] (`--access-key`, `--secret-key`).
+    keys: Option<std::sync::Arc<crate::sign::Keys>>,
 }
 
 impl HttpClient {
@@ -231,6 +234,7 @@ impl HttpClient {
             headers: network.headers.clone(),
             pace: network.rate_limit.map(|rate| std::sync::Arc::new(pace::Pace::per_second(rate))),
             retry: retry::Policy::DEFAULT,
+            keys: None,
         })
     }
 
@@ -287,6 +291,17 @@ impl HttpClient {
         }
     }
 
+    /// The same client, signing with `keys` every request whose token is [`sign::SIGNED`].
+    pub fn with_keys(mut self, keys: crate::sign::Keys) -> HttpClient {
+        self.keys = Some(std::sync::Arc::new(keys));
+        self
+    }
+
+    /// The keys requests whose token is [`sign::SIGNED`] are signed with, if any.
+    pub fn keys(&self) -> Option<&crate::sign::Keys> {
+        self.keys.as_deref()
+    }
+
     /// The most bytes of an answer's body that are read.
     pub fn max_body(&self) -> usize {
         self.max_body
@@ -302,8 +317,10 @@ impl HttpClient {
             pace.wait().await;
         }
         let path = op.path_and_query();
-        let mut request = self.inner.request(op.method.clone(), format!("{}{}", self.base, path));
-        if let Some(token) = &op.token {
+        let url = format!("{}{}", self.base, path);
+        let mut request = self.inner.request(op.method.clone(), &url);
+        let keys = self.keys.as_deref().filter(|_| sign::is_signed(op.token.as_deref()));
+        if let Some(token) = op.token.as_ref().filter(|_| keys.is_none()) {
             request = request.header(AUTH_HEADER, token);
         }
         for (name, value) in &op.headers {
@@ -315,6 +332,15 @@ impl HttpClient {
         let body = op.body_bytes();
         if let Some((content_type, bytes)) = &body {
             request = request.header(http::header::CONTENT_TYPE, content_type).body(bytes.clone());
+        }
+        if let Some(keys) = keys {
+            let (content_type, bytes) =
+                body.as_ref().map_or((None, &[][..]), |(c, b)| (Some(c.as_str()), b.as_slice()));
+            let signed = sign::headers(keys, &op.method, &url, content_type, bytes)
+                .map_err(|reason| TransportError::Other { method: op.method.clone(), path: path.clone(), reason })?;
+            for (name, value) in signed {
+                request = request.header(name, value);
+            }
         }
         let started = Instant::now();
         let classify = |e: reqwest::Error| {

@@ -199,6 +199,9 @@ pub enum TargetError {
          put a fresh token in the pool file"
     )]
     Rejected { who: String, user_id: String, method: String, path: String },
+    /// The administrator's token or signature refused (401).
+    #[error("the target refused {who}: {method} {path} answered 401: {body}; {hint}")]
+    Refused { who: String, method: String, path: String, body: String, hint: &'static str },
     /// A load run that made no request at all.
     #[error("no request was made; is the target healthy and --run-time long enough?")]
     Idle,

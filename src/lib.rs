@@ -17,6 +17,7 @@ pub mod sanitize;
 pub mod scenarios;
 pub mod schemas;
 pub mod serve;
+pub mod sign;
 pub mod signals;
 pub mod snapshot;
 pub mod target;

@@ -20,6 +20,8 @@ pub struct ServePlan {
     pub list_readings: bool,
     /// Slowed answers to user creation and deletion (for tests of slow targets).
     pub delays: Delays,
+    /// `--access-key AK:SK`: signed requests with these keys act as the administrator.
+    pub access_keys: Vec<crate::sign::Keys>,
 }
 
 impl std::fmt::Debug for ServePlan {
@@ -32,6 +34,7 @@ impl std::fmt::Debug for ServePlan {
             .field("faults", &self.faults)
             .field("readings", &self.readings)
             .field("delays", &self.delays)
+            .field("access_keys", &self.access_keys)
             .finish()
     }
 }
@@ -46,6 +49,7 @@ impl ServePlan {
             faults: FaultSet::new(&self.faults),
             readings: ReadingSet::new(&self.readings),
             delays: self.delays,
+            access_keys: self.access_keys.clone(),
         }
     }
 }

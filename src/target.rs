@@ -1,6 +1,7 @@
 //! Where the target is and who we are there: the embedded reference server or a remote URL,
 //! identities provisioned through the admin API (always deleted again) or read from a pool file.
 
+pub mod admin;
 pub mod identity;
 pub mod pool;
 pub mod provision;
@@ -11,6 +12,7 @@ use crate::reference::RunningServer;
 use crate::reference::faults::FaultSet;
 use crate::reference::readings::ReadingSet;
 use crate::signals::Interrupts;
+pub use admin::AdminKey;
 pub use identity::{AdminCredentials, Identity, Redactor, Secret, display_url, password_token};
 use provision::Provisioner;
 use std::path::{Path, PathBuf};
@@ -21,9 +23,19 @@ pub enum TargetSpec {
     /// Start the reference server in-process on 127.0.0.1:0, with faults and alternative readings.
     Embedded { faults: FaultSet, readings: ReadingSet },
     /// A remote implementation, with admin credentials to create throw-away users.
-    Remote { url: String, admin: AdminCredentials },
+    Remote { url: String, admin: Admin },
     /// A remote implementation with pre-made identities.
     Pool { url: String, file: PathBuf },
+}
+
+/// How the administrator is known at a remote target.
+#[derive(Clone, Debug)]
+pub enum Admin {
+    /// `--domain`, `--admin-name`, `--admin-password`: a password token is obtained.
+    Password(AdminCredentials),
+    /// `--admin-token`, or `--access-key` and `--secret-key`, with `--domain` (the account name
+    /// the throw-away users' password tokens name).
+    Key { domain: String, key: AdminKey },
 }
 
 enum Source {
@@ -66,7 +78,12 @@ impl Target {
                 target.server = Some(server);
                 Ok(target)
             }
-            TargetSpec::Remote { url, admin } => Target::provisioned(url, admin, network, redactor).await,
+            TargetSpec::Remote { url, admin: Admin::Password(admin) } => {
+                Target::provisioned(url, admin, network, redactor).await
+            }
+            TargetSpec::Remote { url, admin: Admin::Key { domain, key } } => {
+                Target::keyed(url, domain, key, network, redactor).await
+            }
             TargetSpec::Pool { url, file } => Target::pooled(url, file, network, redactor).await,
         }
     }
@@ -89,6 +106,35 @@ impl Target {
                 token,
             },
             domain: Some(admin.domain.clone()),
+            redactor,
+            server: None,
+            label: host_label(url),
+            source: Source::Provision(Box::new(provisioner)),
+        })
+    }
+
+    /// An administrator known by a token or an access key: the credential is tried, and the
+    /// account's id learned, before any user is made.
+    async fn keyed(url: &str, domain: &str, key: &AdminKey, network: &Network, redactor: Redactor) -> Result<Target> {
+        let mut client = identity::client(url, network)?;
+        let token = match key {
+            AdminKey::Token(token) => {
+                redactor.add(token.expose());
+                token.clone()
+            }
+            AdminKey::Keys(keys) => {
+                redactor.add(keys.secret());
+                client = client.with_keys(keys.clone());
+                Secret::new(crate::client::sign::SIGNED)
+            }
+        };
+        let known = admin::validate(&client, key, &token, &redactor).await?;
+        let provisioner =
+            Provisioner::new(client.clone(), token.clone(), domain.to_string(), known.domain_id, redactor.clone());
+        Ok(Target {
+            client,
+            admin: Identity { user_id: known.admin_id.unwrap_or_default(), name: None, password: None, token },
+            domain: Some(domain.to_string()),
             redactor,
             server: None,
             label: host_label(url),

@@ -126,11 +126,15 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
             LoadClient::Goose => None,
         },
         // No gzip: the answers are a few hundred bytes, and wrk does not ask for it either.
+        // `--header`s go on every request goose's client sends.
         goose_client: crate::client::reqwest_builder(&plan.network, target.client.base_url())
+            .default_headers(plan.network.headers.iter().cloned().collect())
             .gzip(false)
             .build()
             .map_err(|e| InternalError::Load { what: "could not build the HTTP client", detail: e.to_string() })?,
         max_body: plan.network.max_body,
+        headers: plan.network.headers.clone(),
+        keys: target.client.keys().cloned(),
     });
     let started = AtomicBool::new(false);
     let stop = {

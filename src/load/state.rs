@@ -35,6 +35,10 @@ pub struct LoadContext {
     pub goose_client: reqwest::Client,
     /// The most bytes of a measured answer's body that are read (`--max-body`).
     pub max_body: usize,
+    /// `--header`s, sent on every request of the session's own connection too.
+    pub headers: Vec<(http::HeaderName, HeaderValue)>,
+    /// The administrator's requests are signed with these (`--access-key`), not given a token.
+    pub keys: Option<crate::sign::Keys>,
 }
 
 /// The device a session created.

@@ -30,7 +30,9 @@ fn token_header(token: &str) -> Result<HeaderValue, Box<TransactionError>> {
 struct Parts {
     method: Method,
     path_and_query: String,
-    token: HeaderValue,
+    /// The `X-Auth-Token`, or the headers that sign the request (the administrator's, with
+    /// `--access-key`).
+    auth: Vec<(HeaderName, HeaderValue)>,
     body: Option<(String, Vec<u8>)>,
 }
 
@@ -41,17 +43,19 @@ fn wire_request(
     step: Step,
     now: u64,
 ) -> Result<Option<Request<Full<Bytes>>>, Box<TransactionError>> {
-    let (method, uri, token, body) = match user.get_session_data_unchecked::<Session>().prepared(step) {
-        Some(prepared) => (Method::GET, prepared.uri.clone(), prepared.token.clone(), None),
+    let (method, uri, auth, body) = match user.get_session_data_unchecked::<Session>().prepared(step) {
+        Some(prepared) => (Method::GET, prepared.uri.clone(), vec![(AUTH_HEADER_NAME, prepared.token.clone())], None),
         None => {
             let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
-            (parts.method, uri_of(user, step, &parts.path_and_query)?, parts.token, parts.body)
+            (parts.method, uri_of(user, step, &parts.path_and_query)?, parts.auth, parts.body)
         }
     };
     let mut request = Request::new(Full::new(Bytes::new()));
     *request.method_mut() = method;
     *request.uri_mut() = uri;
-    request.headers_mut().insert(AUTH_HEADER_NAME, token);
+    for (name, value) in ctx.headers.iter().cloned().chain(auth) {
+        request.headers_mut().append(name, value);
+    }
     if let Some((content_type, bytes)) = body {
         let content_type = HeaderValue::try_from(content_type)
             .map_err(|_| Box::new(TransactionError::Custom("a content type is not a valid header value".into())))?;
@@ -75,7 +79,10 @@ fn request_builder(
     }
     let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
     let url = url_of(user, &parts.path_and_query)?;
-    let mut builder = user.client.request(parts.method, url).header(AUTH_HEADER, parts.token);
+    let mut builder = user.client.request(parts.method, url);
+    for (name, value) in parts.auth {
+        builder = builder.header(name, value);
+    }
     if let Some((content_type, bytes)) = parts.body {
         builder = builder.header(http::header::CONTENT_TYPE, content_type).body(bytes);
     }
@@ -92,17 +99,26 @@ fn parts(
 ) -> Result<Option<Parts>, Box<TransactionError>> {
     let session = user.get_session_data_unchecked::<Session>();
     let Some(op) = session.operation(step, &ctx.admin_token, now) else { return Ok(None) };
-    let parts = Parts {
-        token: token_header(op.token.as_deref().unwrap_or_default())?,
-        path_and_query: op.path_and_query(),
-        body: op.body_bytes(),
-        method: op.method,
+    let (path_and_query, body) = (op.path_and_query(), op.body_bytes());
+    let auth = match ctx.keys.as_ref().filter(|_| crate::client::sign::is_signed(op.token.as_deref())) {
+        Some(keys) => {
+            let url = url_of(user, &path_and_query)?;
+            let (content_type, bytes) =
+                body.as_ref().map_or((None, &[][..]), |(c, b)| (Some(c.as_str()), b.as_slice()));
+            crate::client::sign::headers(keys, &op.method, url.as_str(), content_type, bytes)
+                .map_err(|e| Box::new(TransactionError::Custom(format!("could not sign the request: {e}"))))?
+        }
+        None => vec![(AUTH_HEADER_NAME, token_header(op.token.as_deref().unwrap_or_default())?)],
     };
-    if matches!(step, Step::Query | Step::List) {
+    let parts = Parts { auth, path_and_query, body, method: op.method };
+    // A signed request carries its date: it is signed anew every time.
+    if let (true, [(name, token)]) = (matches!(step, Step::Query | Step::List), parts.auth.as_slice())
+        && *name == AUTH_HEADER_NAME
+    {
         let prepared = Prepared {
             url: url_of(user, &parts.path_and_query)?,
             uri: uri_of(user, step, &parts.path_and_query)?,
-            token: parts.token.clone(),
+            token: token.clone(),
         };
         user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
     }

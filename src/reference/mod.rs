@@ -9,6 +9,7 @@ mod json;
 mod mfa;
 pub mod readings;
 mod shape;
+pub mod signed;
 pub mod state;
 pub mod store;
 mod switches;
@@ -49,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(json::BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), signed::verify_signature))
         .layer(middleware::from_fn_with_state(state.clone(), shape::shape_response))
         .layer(middleware::from_fn(log_request))
         .with_state(state)

@@ -133,7 +133,8 @@ impl Store {
         }
     }
 
-    fn admin_caller(&self) -> Caller {
+    /// The account administrator as a caller.
+    pub fn admin_caller(&self) -> Caller {
         let id = self.users.values().find(|u| u.is_admin).map(|u| u.id.clone()).unwrap_or_default();
         Caller { user_id: id, is_admin: true }
     }

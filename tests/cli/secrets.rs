@@ -8,12 +8,17 @@ use crate::common::process::serve;
 use std::path::Path;
 
 const PASSWORD: &str = "Secret-Admin-Pw-7";
+/// The secret key of the access key `serve --access-key` accepts.
+const SECRET_KEY: &str = "Sk-Never-Printed-4242";
 
 /// What in `text` looks like a secret, with some context.
 fn secrets_in(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     if text.contains(PASSWORD) {
         found.push("the admin password".to_string());
+    }
+    if text.contains(SECRET_KEY) {
+        found.push("the secret key".to_string());
     }
     let bytes = text.as_bytes();
     let hex_run = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
@@ -63,9 +68,15 @@ fn the_scanner_finds_each_kind_of_secret() {
 /// Runs every command in every format against `url` and returns what looks like a secret in
 /// any output, and how many redacted seeds the outputs show.
 fn scan_every_command(url: &str) -> (Vec<String>, usize) {
+    scan_every_command_as(url, &["--admin-name", "admin"], &[("MFA_ADMIN_PASSWORD", PASSWORD)])
+}
+
+/// The same as the administrator `credentials` (flags, and variables of the environment).
+fn scan_every_command_as(url: &str, credentials: &[&str], env: &[(&str, &str)]) -> (Vec<String>, usize) {
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let target = ["--target", url, "--domain", "mfa-harness", "--admin-name", "admin"];
+    let mut target = vec!["--target", url, "--domain", "mfa-harness"];
+    target.extend(credentials);
     let runs: Vec<Vec<String>> = vec![
         vec!["check".into()],
         vec![
@@ -110,14 +121,17 @@ fn scan_every_command(url: &str) -> (Vec<String>, usize) {
     let mut redacted = 0;
     for extra in runs {
         let mut args: Vec<&str> = vec![extra[0].as_str()];
-        args.extend(target);
+        args.extend(&target);
         args.extend(extra[1..].iter().map(String::as_str));
-        let out = crate::common::process::command()
-            .args(&args)
-            .env("MFA_ADMIN_PASSWORD", PASSWORD)
-            .output()
-            .expect("the harness runs");
+        let out =
+            crate::common::process::command().args(&args).envs(env.iter().copied()).output().expect("the harness runs");
         assert!(matches!(out.status.code(), Some(0..=3)), "{args:?}: {:?}", out.status);
+        // The target was reached as the administrator: the run did its job.
+        assert!(
+            extra[0] != "check" || out.status.code() != Some(3),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
             let text = String::from_utf8_lossy(bytes);
             redacted += text.matches("\"base32_string_seed\":\"[redacted]\"").count();
@@ -144,4 +158,34 @@ fn a_target_echoing_every_secret_back_gets_none_into_any_output() {
     let server = serve().admin_password(PASSWORD).faults(&["query-leaks-seed", "invalid-token-accepted"]).start();
     let (found, _) = scan_every_command(&echoing(&server.url));
     assert!(found.is_empty(), "secrets written:\n{}", found.join("\n"));
+}
+
+/// Signing with an access key: neither a good secret key nor a wrong one reaches any output,
+/// also from a target that echoes every request back.
+#[test]
+fn the_secret_key_reaches_no_output() {
+    let keys = format!("AKSCAN:{SECRET_KEY}");
+    let server = serve().admin_password(PASSWORD).faults(&["query-leaks-seed"]).args(&["--access-key", &keys]).start();
+    let env = [("MFA_SECRET_KEY", SECRET_KEY)];
+    for url in [server.url.clone(), echoing(&server.url)] {
+        let (found, _) = scan_every_command_as(&url, &["--access-key", "AKSCAN"], &env);
+        assert!(found.is_empty(), "secrets written:\n{}", found.join("\n"));
+    }
+    let wrong = format!("{SECRET_KEY}-wrong");
+    for env in [[("MFA_SECRET_KEY", wrong.as_str())], [("MFA_SECRET_KEY", SECRET_KEY)]] {
+        let out = crate::common::process::command()
+            .args(["check", "--target", &server.url, "--domain", "mfa-harness", "--access-key", "AKSCAN", "--bogus"])
+            .envs(env)
+            .output()
+            .unwrap();
+        assert!(secrets_in(&String::from_utf8_lossy(&out.stderr)).is_empty());
+    }
+    let out = crate::common::process::command()
+        .args(["check", "--target", &server.url, "--domain", "mfa-harness", "--access-key", "AKSCAN"])
+        .env("MFA_SECRET_KEY", &wrong)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(!stderr.contains(&wrong) && !stderr.contains(SECRET_KEY), "{stderr}");
 }

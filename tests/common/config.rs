@@ -190,5 +190,6 @@ pub fn server_with(
         faults: FaultSet::new(faults),
         readings: ReadingSet::new(readings),
         delays: Default::default(),
+        access_keys: Vec::new(),
     }
 }

@@ -242,7 +242,8 @@ async fn forward(client: &reqwest::Client, upstream: &str, path: &str, request: 
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let mut forward = client.request(parts.method, format!("{upstream}{path}")).body(body);
-    for (name, value) in parts.headers.iter().filter(|(n, _)| *n != http::header::HOST) {
+    // Every header as it came, `Host` too: a request signed for this address stays valid.
+    for (name, value) in &parts.headers {
         forward = forward.header(name, value);
     }
     let Ok(reply) = forward.send().await else {
@@ -350,4 +351,18 @@ pub fn throttling(upstream: &str, throttle: Throttle) -> Gateway {
         }
     });
     Gateway { url, requests, refused }
+/// An API gateway in front of `upstream` that refuses (403) every request without the header
+/// `name: value`, and passes the others through. Returns its URL; it runs until the test
+/// process ends.
+pub fn gateway_key(upstream: &str, name: &'static str, value: &'static str) -> String {
+    forwarding(upstream, "", move |client, upstream, path, request| async move {
+        if request.headers().get(name).is_some_and(|v| v == value) {
+            return forward(&client, &upstream, &path, request).await;
+        }
+        Response::builder()
+            .status(403)
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"error_msg":"the gateway key is missing or wrong","error_code":"APIGW.0302"}"#))
+            .unwrap()
+    })
 }

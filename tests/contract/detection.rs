@@ -8,7 +8,7 @@ use mfa_harness::contract::report::{CaseStatus, Report};
 use mfa_harness::reference::RunningServer;
 use mfa_harness::reference::faults::Fault;
 use mfa_harness::reference::readings::Reading;
-use mfa_harness::target::{AdminCredentials, Secret, TargetSpec};
+use mfa_harness::target::{Admin, AdminCredentials, Secret, TargetSpec};
 use std::time::Duration;
 
 async fn check(faults: &[Fault], strict: bool) -> Report {
@@ -31,7 +31,7 @@ async fn short_lived_tokens(faults: &[Fault], strict: bool) -> Report {
         name: "admin".into(),
         password: Secret::new("Expiry-pass-1".to_string()),
     };
-    let target = TargetSpec::Remote { url: server.base_url.clone(), admin };
+    let target = TargetSpec::Remote { url: server.base_url.clone(), admin: Admin::Password(admin) };
     Check::target(target).only(&["token.expired-is-refused"]).strict(strict).report().await
 }
 
