@@ -351,6 +351,17 @@ pub struct ServeArgs {
     /// Users' tokens (not the administrator's) expire after this, not 24 h, e.g. 2s.
     #[arg(long, value_name = "DUR", value_parser = parse_timeout)]
     pub token_ttl: Option<Duration>,
+    /// Serve HTTPS with this PEM certificate (chain); needs --tls-key. The first stdout line
+    /// is then the https:// URL.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates issued by the authorities in this PEM file (mutual TLS);
+    /// needs --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -389,6 +400,12 @@ impl ServeArgs {
                 user_create: self.delay_user_create,
                 user_delete: self.delay_user_delete,
                 token_ttl: self.token_ttl,
+            },
+            tls: match (self.tls_cert, self.tls_key) {
+                (Some(cert), Some(key)) => {
+                    Some(crate::reference::tls::ServerTlsFiles { cert, key, client_ca: self.client_ca })
+                }
+                _ => None,
             },
         }
     }

@@ -4,6 +4,7 @@ use crate::reference::ServerConfig;
 use crate::reference::faults::{Fault, FaultSet};
 use crate::reference::readings::{Reading, ReadingSet};
 use crate::reference::state::Delays;
+use crate::reference::tls::ServerTlsFiles;
 use std::net::SocketAddr;
 
 /// What `serve` runs with.
@@ -20,6 +21,8 @@ pub struct ServePlan {
     pub list_readings: bool,
     /// Slowed answers to user creation and deletion (for tests of slow targets).
     pub delays: Delays,
+    /// HTTPS (`--tls-cert`, `--tls-key`, `--client-ca`); plain HTTP when `None`.
+    pub tls: Option<ServerTlsFiles>,
 }
 
 impl std::fmt::Debug for ServePlan {
@@ -32,6 +35,7 @@ impl std::fmt::Debug for ServePlan {
             .field("faults", &self.faults)
             .field("readings", &self.readings)
             .field("delays", &self.delays)
+            .field("tls", &self.tls)
             .finish()
     }
 }
