@@ -226,8 +226,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub totp_margin: Option<Duration>,
     /// What sends the measured requests: `connection`, one HTTP/1.1 keep-alive connection per
-    /// goose user (plain-HTTP targets); or `goose`, goose's own reqwest client, which is what
-    /// an `https://` target always uses.
+    /// goose user (http:// and https:// targets, through --proxy too); or `goose`, goose's own
+    /// reqwest client (its connection pool). Both share the TLS and proxy settings.
     #[arg(long, value_enum, default_value_t = ClientArg::Connection)]
     pub client: ClientArg,
 }

@@ -85,6 +85,24 @@ fn read(env: &dyn Fn(&str) -> Option<String>, lower: &str) -> Option<String> {
     env(lower).or_else(|| env(&lower.to_ascii_uppercase()))
 }
 
+/// The passwords of every proxy the run may use (`--proxy` and the environment's), for the
+/// redactor: as written in the URL and percent-decoded.
+pub fn passwords(choice: &ProxyChoice) -> Vec<String> {
+    let mut urls: Vec<String> = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .collect();
+    if let ProxyChoice::Url(url) = choice {
+        urls.push(url.clone());
+    }
+    let mut found = Vec::new();
+    for password in urls.iter().filter_map(|u| parse(u).ok()).filter_map(|u| u.password().map(str::to_string)) {
+        found.push(percent_encoding::percent_decode_str(&password).decode_utf8_lossy().into_owned());
+        found.push(password);
+    }
+    found
+}
+
 /// Checks every proxy variable that is set: an unusable one is named (exit 2) before any
 /// request is sent, rather than skipped.
 pub fn check_environment(env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
