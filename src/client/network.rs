@@ -78,7 +78,18 @@ impl Network {
 }
 
 impl TlsOptions {
+    /// The configuration of these options; the defaults' is built once per process (it reads
+    /// the system's certificate authorities), whoever asks.
     fn config(&self) -> Result<TlsConfig, PemFileError> {
+        static DEFAULTS: std::sync::OnceLock<TlsConfig> = std::sync::OnceLock::new();
+        let defaults = self.ca_certs.is_empty() && !self.insecure && self.client_cert.is_none();
+        if defaults {
+            if let Some(config) = DEFAULTS.get() {
+                return Ok(config.clone());
+            }
+            let config = TlsConfig::load(&[], false, None)?;
+            return Ok(DEFAULTS.get_or_init(|| config).clone());
+        }
         let identity = match (&self.client_cert, &self.client_key) {
             (Some(cert), Some(key)) => Some((cert.as_path(), key.as_path())),
             _ => None,
