@@ -53,7 +53,7 @@ run() { local out=$1 rc=0; shift; "$@" > "$out" || rc=$?; [ "$rc" -le 1 ] || { e
 QRC=$(run "$OUT/q.txt" $H "${LOAD[@]}" --flow query-only --users "$CONNS" --run-time "${SECS}s" --json "$OUT/q.json")
 Q=$(json '["requests_per_second"]' < "$OUT/q.json")
 echo "(a) query, $CONNS connections, ${SECS}s: wrk $WRK req/s · mfa-harness load query-only $(printf %.0f "$Q") req/s (failed $(json '["failed_requests"]' < "$OUT/q.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/q.json") ms) · ratio $(python3 -c "print(round($Q/$WRK, 3))") · exit $QRC"
-# the same through goose's own reqwest client (what https:// targets use), for comparison
+# the same through goose's own reqwest client, for comparison (scripts/bench-tls.sh: the same over TLS)
 GRC=$(run "$OUT/g.txt" $H "${LOAD[@]}" --flow query-only --client goose --users "$CONNS" --run-time "${SECS}s" --json "$OUT/g.json")
 G=$(json '["requests_per_second"]' < "$OUT/g.json")
 echo "(a') the same with --client goose: $(printf %.0f "$G") req/s (failed $(json '["failed_requests"]' < "$OUT/g.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/g.json") ms) · ratio $(python3 -c "print(round($G/$WRK, 3))") · exit $GRC"

@@ -80,8 +80,22 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|source| InternalError::Start { what: "the async runtime", source }.into())
 }
 
+/// Tells stderr what the run's network set-up must warn of (`--insecure`), before it starts.
+fn warn(network: &crate::client::Network) {
+    let mut stderr = std::io::stderr().lock();
+    for warning in network.warnings() {
+        let _ = writeln!(stderr, "{warning}");
+    }
+}
+
 /// Runs one plan.
 pub fn run(plan: Plan) -> Result<Outcome> {
+    match &plan {
+        Plan::Check(plan, _) => warn(&plan.network),
+        Plan::Load(plan, _) => warn(&plan.network),
+        Plan::Snapshot(plan) => warn(&plan.network),
+        _ => {}
+    }
     match plan {
         Plan::Check(plan, output) => check(plan, output),
         Plan::ListCases { scenarios, only } => list_cases(scenarios, &only),
@@ -248,11 +262,21 @@ fn serve(plan: ServePlan) -> Result<Outcome> {
         .with_writer(std::io::stderr)
         .try_init();
     let config = plan.server_config();
+    let tls =
+        match &plan.tls {
+            Some(files) => Some(files.config().map_err(|e| UsageError::Flag {
+                flag: e.flag,
+                problem: format!("{}: {}", e.path.display(), e.problem),
+            })?),
+            None => None,
+        };
     runtime()?.block_on(async move {
         let shutdown = signals::shutdown();
-        let server = reference::RunningServer::start(config.clone(), plan.listen)
-            .await
-            .map_err(|source| UsageError::Listen { address: plan.listen, source })?;
+        let started = match tls {
+            Some(tls) => reference::RunningServer::start_tls(config.clone(), plan.listen, tls).await,
+            None => reference::RunningServer::start(config.clone(), plan.listen).await,
+        };
+        let server = started.map_err(|source| UsageError::Listen { address: plan.listen, source })?;
         stdout(format!("{}\n", server.base_url).as_bytes());
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "domain: {}  admin: {}", config.domain, config.admin_name);

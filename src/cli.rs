@@ -281,8 +281,8 @@ pub struct LoadArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub totp_margin: Option<Duration>,
     /// What sends the measured requests: `connection`, one HTTP/1.1 keep-alive connection per
-    /// goose user (plain-HTTP targets); or `goose`, goose's own reqwest client, which is what
-    /// an `https://` target always uses.
+    /// goose user (http:// and https:// targets, through --proxy too); or `goose`, goose's own
+    /// reqwest client (its connection pool). Both share the TLS and proxy settings.
     #[arg(long, value_enum, default_value_t = ClientArg::Connection)]
     pub client: ClientArg,
 }
@@ -422,6 +422,17 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub access_keys: Vec<String>,
+    /// Serve HTTPS with this PEM certificate (chain); needs --tls-key. The first stdout line
+    /// is then the https:// URL.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates issued by the authorities in this PEM file (mutual TLS);
+    /// needs --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -463,6 +474,12 @@ impl ServeArgs {
                 token_ttl: self.token_ttl,
             },
             access_keys,
+            tls: match (self.tls_cert, self.tls_key) {
+                (Some(cert), Some(key)) => {
+                    Some(crate::reference::tls::ServerTlsFiles { cert, key, client_ca: self.client_ca })
+                }
+                _ => None,
+            },
         })
     }
 }

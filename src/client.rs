@@ -7,12 +7,15 @@
 
 pub mod network;
 pub mod pace;
+pub mod proxy;
 pub mod retry;
 pub mod sign;
 pub mod tls;
+pub mod trust;
 
 pub use network::{DEFAULT_MAX_BODY, Network, ProxyChoice, TlsOptions};
 pub use retry::Safety;
+pub use trust::{PemFileError, TlsConfig};
 
 use crate::api::{AUTH_HEADER, OpKind, Operation, SUBJECT_TOKEN_HEADER};
 use http::Method;
@@ -52,15 +55,26 @@ pub fn parse_max_body(text: &str) -> Result<usize, String> {
 
 /// The reqwest setup every client of the harness starts from: redirects are never followed
 /// (a 3xx is an answer like any other), and the network's timeout bounds each request, its
-/// body included. A loopback target (the embedded server, a local `serve`) is never sent
-/// through a proxy of the environment (`HTTP_PROXY` and friends), as curl does for `localhost`.
+/// body included. TLS is the network's one set-up ([`TlsConfig`]), and the proxy is the one
+/// [`proxy::proxy_for`] picks for `base` (a loopback target, such as the embedded server, is
+/// never sent through a proxy of the environment, as curl does for `localhost`).
 pub fn reqwest_builder(network: &Network, base: &str) -> reqwest::ClientBuilder {
-    let builder = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(network.timeout)
         .pool_max_idle_per_host(64)
-        .user_agent(concat!("mfa-harness/", env!("CARGO_PKG_VERSION")));
-    if is_loopback(base) { builder.no_proxy() } else { builder }
+        .user_agent(concat!("mfa-harness/", env!("CARGO_PKG_VERSION")))
+        .no_proxy();
+    // A file that cannot be used was refused (exit 2) when the plan was made; were it not,
+    // reqwest's own set-up (the system's authorities, nothing accepted blindly) is kept.
+    if let Ok(tls) = network.tls_config() {
+        builder = builder.tls_backend_preconfigured((*tls.rustls()).clone());
+    }
+    let proxy = url::Url::parse(base).ok().and_then(|target| proxy::proxy_for(&target, &network.proxy));
+    if let Some(proxy) = proxy.and_then(|p| reqwest::Proxy::all(p.url.as_str()).ok()) {
+        builder = builder.proxy(proxy);
+    }
+    builder
 }
 
 /// Whether a URL names this machine: `localhost`, 127.0.0.0/8 or ::1.

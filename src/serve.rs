@@ -4,6 +4,7 @@ use crate::reference::ServerConfig;
 use crate::reference::faults::{Fault, FaultSet};
 use crate::reference::readings::{Reading, ReadingSet};
 use crate::reference::state::Delays;
+use crate::reference::tls::ServerTlsFiles;
 use std::net::SocketAddr;
 
 /// What `serve` runs with.
@@ -22,6 +23,8 @@ pub struct ServePlan {
     pub delays: Delays,
     /// `--access-key AK:SK`: signed requests with these keys act as the administrator.
     pub access_keys: Vec<crate::sign::Keys>,
+    /// HTTPS (`--tls-cert`, `--tls-key`, `--client-ca`); plain HTTP when `None`.
+    pub tls: Option<ServerTlsFiles>,
 }
 
 impl std::fmt::Debug for ServePlan {
@@ -35,6 +38,7 @@ impl std::fmt::Debug for ServePlan {
             .field("readings", &self.readings)
             .field("delays", &self.delays)
             .field("access_keys", &self.access_keys)
+            .field("tls", &self.tls)
             .finish()
     }
 }

@@ -62,6 +62,9 @@ impl Target {
     /// `network` says how every request gets there (timeout, body limit, TLS, proxy…).
     pub async fn open(spec: &TargetSpec, network: &Network) -> Result<Target> {
         let redactor = Redactor::default();
+        for password in crate::client::proxy::passwords(&network.proxy) {
+            redactor.add(&password);
+        }
         match spec {
             TargetSpec::Embedded { faults, readings } => {
                 let server = RunningServer::start_embedded(*faults, *readings)

@@ -83,9 +83,13 @@ impl NetworkArgs {
                 ProxyChoice::Url(url)
             }
             (None, true) => ProxyChoice::None,
-            (None, false) => ProxyChoice::Environment,
+            (None, false) => {
+                crate::client::proxy::check_environment(&|name| std::env::var(name).ok())
+                    .map_err(|problem| UsageError::Flag { flag: "the environment's", problem })?;
+                ProxyChoice::Environment
+            }
         };
-        Ok(Network {
+        let mut network = Network {
             timeout: self.timeout,
             max_body: self.max_body,
             headers: self.headers,
@@ -95,9 +99,14 @@ impl NetworkArgs {
                 client_cert: self.client_cert,
                 client_key: self.client_key,
             },
+            tls_config: None,
             proxy,
             rate_limit: self.rate_limit,
-        })
+        };
+        network
+            .load_tls()
+            .map_err(|e| UsageError::Flag { flag: e.flag, problem: format!("{}: {}", e.path.display(), e.problem) })?;
+        Ok(network)
     }
 }
 

@@ -3,6 +3,7 @@
 //! `--header`, `--ca-cert`/`--insecure`/`--client-cert`/`--client-key`, `--proxy`/`--no-proxy`,
 //! `--rate-limit`). The plans of `check`, `load` and `snapshot` each carry one.
 
+use super::trust::{PemFileError, TlsConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,6 +20,9 @@ pub struct Network {
     /// Sent on every request (`--header 'Name: value'`), after the harness's own headers.
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
     pub tls: TlsOptions,
+    /// The rustls set-up built from `tls` by [`Network::load_tls`] (once per run, shared by
+    /// every client); `None`: built when first needed.
+    pub tls_config: Option<TlsConfig>,
     pub proxy: ProxyChoice,
     /// The most requests per second that `check` and `snapshot` send (`--rate-limit`).
     pub rate_limit: Option<f64>,
@@ -31,6 +35,7 @@ impl Default for Network {
             max_body: DEFAULT_MAX_BODY,
             headers: Vec::new(),
             tls: TlsOptions::default(),
+            tls_config: None,
             proxy: ProxyChoice::Environment,
             rate_limit: None,
         }
@@ -41,6 +46,55 @@ impl Network {
     /// The defaults with another timeout.
     pub fn with_timeout(timeout: Duration) -> Network {
         Network { timeout, ..Network::default() }
+    }
+
+    /// Reads `--ca-cert`, `--client-cert` and `--client-key` and builds the TLS set-up every
+    /// client shares; a file that cannot be used is named with its flag.
+    pub fn load_tls(&mut self) -> Result<(), PemFileError> {
+        self.tls_config = Some(self.tls.config()?);
+        Ok(())
+    }
+
+    /// The TLS set-up, built now when [`Network::load_tls`] was not called.
+    pub fn tls_config(&self) -> Result<TlsConfig, PemFileError> {
+        match &self.tls_config {
+            Some(config) => Ok(config.clone()),
+            None => self.tls.config(),
+        }
+    }
+
+    /// What the run must be warned of, for the app layer to print: `--insecure`.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.tls.insecure {
+            warnings.push(
+                "WARNING: --insecure: TLS certificates are NOT verified; anyone between the harness and the \
+                 target can read and change every request, passwords and tokens included"
+                    .to_string(),
+            );
+        }
+        warnings
+    }
+}
+
+impl TlsOptions {
+    /// The configuration of these options; the defaults' is built once per process (it reads
+    /// the system's certificate authorities), whoever asks.
+    fn config(&self) -> Result<TlsConfig, PemFileError> {
+        static DEFAULTS: std::sync::OnceLock<TlsConfig> = std::sync::OnceLock::new();
+        let defaults = self.ca_certs.is_empty() && !self.insecure && self.client_cert.is_none();
+        if defaults {
+            if let Some(config) = DEFAULTS.get() {
+                return Ok(config.clone());
+            }
+            let config = TlsConfig::load(&[], false, None)?;
+            return Ok(DEFAULTS.get_or_init(|| config).clone());
+        }
+        let identity = match (&self.client_cert, &self.client_key) {
+            (Some(cert), Some(key)) => Some((cert.as_path(), key.as_path())),
+            _ => None,
+        };
+        TlsConfig::load(&self.ca_certs, self.insecure, identity)
     }
 }
 

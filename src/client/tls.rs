@@ -27,6 +27,12 @@ pub fn words(error: &Error) -> String {
         Error::InvalidMessage(_) | Error::InappropriateMessage { .. } | Error::InappropriateHandshakeMessage { .. } => {
             "the target does not speak TLS there (is it a plain http:// server?)".to_string()
         }
+        Error::AlertReceived(rustls::AlertDescription::CertificateRequired) => {
+            "the target requires a client certificate; give --client-cert and --client-key".to_string()
+        }
+        Error::AlertReceived(rustls::AlertDescription::BadCertificate | rustls::AlertDescription::UnknownCA) => {
+            "the target refused our client certificate (--client-cert)".to_string()
+        }
         Error::AlertReceived(alert) => format!("the target refused the handshake (alert: {alert:?})"),
         Error::PeerIncompatible(why) => format!("the target has no TLS version or cipher suite in common ({why:?})"),
         Error::NoCertificatesPresented => "the target presented no certificate".to_string(),

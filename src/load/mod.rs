@@ -64,7 +64,7 @@ pub struct LoadPlan {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoadClient {
     /// One HTTP/1.1 keep-alive connection per goose user, on hyper's connection API (what wrk
-    /// does); plain-HTTP targets only, an `https://` target falls back to `goose`.
+    /// does), TLS and proxies included.
     Connection,
     /// goose's own client (reqwest, with its connection pool).
     Goose,
@@ -120,9 +120,12 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
             _ => REMOTE_TOTP_MARGIN,
         }),
         endpoint: match plan.client {
-            LoadClient::Connection => url::Url::parse(target.client.base_url())
-                .ok()
-                .and_then(|base| wire::Endpoint::of(&base, plan.network.timeout, plan.network.max_body)),
+            LoadClient::Connection => Some(
+                url::Url::parse(target.client.base_url())
+                    .map_err(|e| e.to_string())
+                    .and_then(|base| wire::Endpoint::of(&base, &plan.network))
+                    .map_err(|detail| InternalError::Load { what: "could not set up the load connection", detail })?,
+            ),
             LoadClient::Goose => None,
         },
         // No gzip: the answers are a few hundred bytes, and wrk does not ask for it either.

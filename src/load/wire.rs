@@ -1,18 +1,21 @@
 //! One HTTP/1.1 keep-alive connection per goose user for the measured steps, on hyper's
 //! client connection API: no pool, no URL re-parsing, no per-request tower stack. It is what
 //! wrk does (one connection per virtual user, requests one after the other), so the two are
-//! compared like for like. Plain `http://` targets only; an `https://` target goes through
-//! goose's reqwest client instead. Like any hyper client connection it follows no redirect
-//! (a 3xx is an answer), and it reads an answer's body frame by frame up to `--max-body`.
+//! compared like for like. `http://` and `https://` targets, straight or through a proxy
+//! ([`connect`]: the same TLS set-up and proxy choice as every client of the harness). Like
+//! any hyper client connection it follows no redirect (a 3xx is an answer), and it reads an
+//! answer's body frame by frame up to `--max-body`.
+
+pub mod connect;
 
 use bytes::Bytes;
+use connect::Connector;
 use http::header::{CONTENT_LENGTH, HOST, USER_AGENT};
 use http::{HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::http1::SendRequest;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
 
 /// Why a request got no answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,12 +39,10 @@ impl WireError {
     }
 }
 
-/// The address of a plain-HTTP target, or `None` when the target needs TLS (or is not a URL
-/// this connection understands).
-#[derive(Clone, Debug)]
+/// Where a user's connection goes and how long it waits.
+#[derive(Clone)]
 pub struct Endpoint {
-    /// `host:port` to connect to.
-    address: String,
+    connector: Arc<Connector>,
     /// The `Host` header.
     host: HeaderValue,
     timeout: Duration,
@@ -50,21 +51,16 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    pub fn of(base: &url::Url, timeout: Duration, max_body: usize) -> Option<Endpoint> {
-        if base.scheme() != "http" {
-            return None;
-        }
-        let host = base.host_str()?;
-        let port = base.port_or_known_default()?;
+    /// The endpoint of `base` (`http://` or `https://`), reached as `network` says.
+    pub fn of(base: &url::Url, network: &crate::client::Network) -> Result<Endpoint, String> {
+        let host = base.host_str().ok_or_else(|| format!("'{base}' has no host"))?;
         let authority = match base.port() {
             Some(port) => format!("{host}:{port}"),
             None => host.to_string(),
         };
-        let address = match base.host()? {
-            url::Host::Ipv6(ip) => format!("[{ip}]:{port}"),
-            _ => format!("{host}:{port}"),
-        };
-        Some(Endpoint { address, host: HeaderValue::from_str(&authority).ok()?, timeout, max_body })
+        let host = HeaderValue::from_str(&authority).map_err(|_| format!("'{authority}' is not a Host header"))?;
+        let connector = Arc::new(Connector::new(base, network)?);
+        Ok(Endpoint { connector, host, timeout: network.timeout, max_body: network.max_body })
     }
 }
 
@@ -87,13 +83,7 @@ impl Wire {
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, WireError> {
-        let stream = TcpStream::connect(&self.endpoint.address).await.map_err(|_| WireError::Connection)?;
-        let _ = stream.set_nodelay(true);
-        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(|_| WireError::Connection)?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(sender)
+        self.endpoint.connector.open().await.map_err(|_| WireError::Connection)
     }
 
     /// Sends one request (origin-form URI, headers but `Host` set) and reads its whole answer,
@@ -107,6 +97,7 @@ impl Wire {
         if request.method() != http::Method::GET && !request.headers().contains_key(CONTENT_LENGTH) {
             request.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(0));
         }
+        self.endpoint.connector.prepare(&mut request);
         let timeout = self.endpoint.timeout;
         match tokio::time::timeout(timeout, self.exchange(request)).await {
             Ok(Ok(answer)) => Ok(answer),
@@ -187,12 +178,17 @@ async fn read_bounded(mut body: hyper::body::Incoming, max: usize) -> Result<Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Network;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
+    use tokio::net::{TcpListener, TcpStream};
 
     fn endpoint(listener: &TcpListener, timeout: Duration) -> Endpoint {
+        endpoint_of(listener, timeout, 1 << 20)
+    }
+
+    fn endpoint_of(listener: &TcpListener, timeout: Duration, max_body: usize) -> Endpoint {
         let base = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        Endpoint::of(&base, timeout, 1 << 20).unwrap()
+        Endpoint::of(&base, &Network { max_body, ..Network::with_timeout(timeout) }).unwrap()
     }
 
     fn get(path: &str) -> Request<Full<Bytes>> {
@@ -213,15 +209,17 @@ mod tests {
     }
 
     #[test]
-    fn endpoints_of_plain_http_only() {
-        let of = |u: &str| Endpoint::of(&url::Url::parse(u).unwrap(), Duration::from_secs(1), 1 << 20);
-        assert!(of("https://127.0.0.1:8443").is_none(), "TLS goes through goose's client");
-        let e = of("http://127.0.0.1:8080/prefix").unwrap();
-        assert_eq!((e.address.as_str(), e.host.to_str().unwrap()), ("127.0.0.1:8080", "127.0.0.1:8080"));
-        let e = of("http://localhost").unwrap();
-        assert_eq!((e.address.as_str(), e.host.to_str().unwrap()), ("localhost:80", "localhost"));
-        let e = of("http://[::1]:9000").unwrap();
-        assert_eq!((e.address.as_str(), e.host.to_str().unwrap()), ("[::1]:9000", "[::1]:9000"));
+    fn endpoints_of_http_and_https() {
+        let network = Network { proxy: crate::client::ProxyChoice::None, ..Network::default() };
+        let of = |u: &str| Endpoint::of(&url::Url::parse(u).unwrap(), &network).unwrap();
+        let e = of("https://127.0.0.1:8443");
+        assert_eq!((e.connector.address(), e.host.to_str().unwrap()), ("127.0.0.1:8443", "127.0.0.1:8443"));
+        let e = of("http://127.0.0.1:8080/prefix");
+        assert_eq!((e.connector.address(), e.host.to_str().unwrap()), ("127.0.0.1:8080", "127.0.0.1:8080"));
+        let e = of("http://localhost");
+        assert_eq!((e.connector.address(), e.host.to_str().unwrap()), ("localhost:80", "localhost"));
+        let e = of("http://[::1]:9000");
+        assert_eq!((e.connector.address(), e.host.to_str().unwrap()), ("[::1]:9000", "[::1]:9000"));
     }
 
     /// Every request after the first goes on the connection the first opened, with the Host
@@ -310,8 +308,7 @@ mod tests {
     #[tokio::test]
     async fn an_endless_body_stops_at_the_limit_and_closes_the_connection() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        let mut wire = Wire::new(Endpoint::of(&base, Duration::from_secs(5), 64 * 1024).unwrap());
+        let mut wire = Wire::new(endpoint_of(&listener, Duration::from_secs(5), 64 * 1024));
         let server = tokio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
             read_head(&mut stream).await.unwrap();

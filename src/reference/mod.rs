@@ -13,6 +13,7 @@ pub mod signed;
 pub mod state;
 pub mod store;
 mod switches;
+pub mod tls;
 mod verify;
 
 pub use state::{AppState, Clock, ServerConfig};
@@ -108,20 +109,48 @@ impl RunningServer {
         state: AppState,
         addr: SocketAddr,
     ) -> std::io::Result<RunningServer> {
+        RunningServer::start_serving(config, state, addr, None).await
+    }
+
+    /// Binds `addr` and serves over HTTPS with `tls` (`serve --tls-cert`).
+    pub async fn start_tls(
+        config: ServerConfig,
+        addr: SocketAddr,
+        tls: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
+    ) -> std::io::Result<RunningServer> {
+        let state = AppState::with_system_clock(&config);
+        RunningServer::start_serving(config, state, addr, Some(tls)).await
+    }
+
+    async fn start_serving(
+        config: ServerConfig,
+        state: AppState,
+        addr: SocketAddr,
+        tls: Option<std::sync::Arc<tokio_rustls::rustls::ServerConfig>>,
+    ) -> std::io::Result<RunningServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let router = app(state.clone());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let bound = match tls {
+            Some(tls) => Err(tls::TlsListener::new(listener, tls)?),
+            None => Ok(listener),
+        };
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.await;
             };
-            if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+            let served = match bound {
+                Ok(plain) => axum::serve(plain, router).with_graceful_shutdown(shutdown).await,
+                Err(tls) => axum::serve(tls, router).with_graceful_shutdown(shutdown).await,
+            };
+            if let Err(e) = served {
                 tracing::error!("reference server stopped: {e}");
             }
         });
         Ok(RunningServer {
-            base_url: format!("http://{addr}"),
+            base_url: format!("{scheme}://{addr}"),
             addr,
             state,
             config,

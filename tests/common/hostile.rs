@@ -351,6 +351,8 @@ pub fn throttling(upstream: &str, throttle: Throttle) -> Gateway {
         }
     });
     Gateway { url, requests, refused }
+}
+
 /// An API gateway in front of `upstream` that refuses (403) every request without the header
 /// `name: value`, and passes the others through. Returns its URL; it runs until the test
 /// process ends.

@@ -8,6 +8,8 @@
 //! - [`admin`]: the users a target holds, listed through its admin API.
 //! - [`hostile`]: targets that redirect or stream endless bodies, a proxy that does so on the
 //!   MFA paths of a real target, a listener nothing may reach, a process's peak RSS.
+//! - [`tls`]: a test PKI made with rcgen (a CA, server and client certificates) as PEM files.
+//! - [`proxy`]: a real HTTP forward proxy (absolute-form and `CONNECT`) that records what it saw.
 //! - [`schema`]: our JSON outputs validated against `schemas/reports/*.json`.
 //! - [`config`]: the only construction of `CheckConfig` / `LoadConfig` (and `execute` calls).
 //! - [`render`]: the only calls of the report renderers.
@@ -19,6 +21,8 @@ pub mod config;
 pub mod golden;
 pub mod hostile;
 pub mod process;
+pub mod proxy;
 pub mod render;
 pub mod schema;
+pub mod tls;
 pub mod world;

@@ -185,7 +185,8 @@ impl Serve {
         let mut line = String::new();
         BufReader::new(guard.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line.trim().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "serve {:?} printed no URL first: {line:?}", self.args);
+        let plain_or_tls = url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:");
+        assert!(plain_or_tls, "serve {:?} printed no URL first: {line:?}", self.args);
         Server { url, guard }
     }
 }
