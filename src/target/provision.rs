@@ -10,10 +10,10 @@
 //! name: the name of an attempt whose answer was lost (or was a 502 or 504, which a gateway
 //! may send after the create took effect) stays among the unknown ones, for `close` to find.
 //!
-//! A user whose case left it as it was made (its devices deleted, which its own query
-//! confirms) is kept with its token for the next case ([`Provisioner::recycle`]) instead of
-//! being deleted and another one created: one token per user for its life, a fresh one only
-//! when it is near its expiry.
+//! A user whose case left it as it was made (the runner says which: none that may have had a
+//! device) is kept with its token for the next case ([`Provisioner::recycle`], once the device
+//! list and its own query show no device) instead of being deleted and another one created:
+//! one token per user for its life, a fresh one only when it is near its expiry.
 
 use super::identity::{
     Identity, Redactor, Secret, malformed, password_token, target_error, throttled, unexpected, unusable,
