@@ -22,7 +22,7 @@
 //! ```
 
 use crate::error::{Result, UsageError};
-use clap::{ArgAction, CommandFactory};
+use clap::ArgAction;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 const COMMANDS: [&str; 4] = ["check", "load", "snapshot", "serve"];
 
 /// The command line with the config file's settings put in front of the command's own flags;
-/// unchanged when there is no `--config`.
-pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>> {
+/// unchanged when there is no `--config`. `cli` is the clap command the flags are of.
+pub fn expand(args: Vec<OsString>, cli: &clap::Command) -> Result<Vec<OsString>> {
     let Some(path) = config_path(&args) else { return Ok(args) };
     let text = std::fs::read_to_string(&path).map_err(|source| UsageError::Read {
         what: "the config file",
@@ -43,7 +43,7 @@ pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>> {
     };
     let command = args[at].to_string_lossy().into_owned();
     let settings = settings(&path, &text, &command)?;
-    let flags = flags_of(&path, &command, &settings, &args[at + 1..])?;
+    let flags = flags_of(cli, &path, &command, &settings, &args[at + 1..])?;
     let mut expanded = args[..=at].to_vec();
     expanded.extend(flags.into_iter().map(OsString::from));
     expanded.extend(args[at + 1..].iter().cloned());
@@ -98,12 +98,12 @@ fn settings(path: &Path, text: &str, command: &str) -> Result<Vec<(String, toml:
 
 /// The settings as flags of `command`, leaving out those the command line gives itself.
 fn flags_of(
+    cli: &clap::Command,
     path: &Path,
     command: &str,
     settings: &[(String, toml::Value, bool)],
     given: &[OsString],
 ) -> Result<Vec<String>> {
-    let cli = super::Cli::command();
     let sub = cli.find_subcommand(command).expect("a command of COMMANDS");
     let mut flags = Vec::new();
     for (key, value, own) in settings {
@@ -164,6 +164,10 @@ fn flags_of(
 mod tests {
     use super::*;
 
+    fn cli() -> clap::Command {
+        <super::super::Cli as clap::CommandFactory>::command()
+    }
+
     fn write(text: &str) -> tempfile::NamedTempFile {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), text).unwrap();
@@ -174,7 +178,7 @@ mod tests {
         let file = write(text);
         let mut words: Vec<OsString> = vec!["mfa-harness".into()];
         words.extend(args.iter().map(|a| a.replace("CONFIG", &file.path().display().to_string()).into()));
-        expand(words).map(|w| w.into_iter().map(|w| w.into_string().unwrap()).collect())
+        expand(words, &cli()).map(|w| w.into_iter().map(|w| w.into_string().unwrap()).collect())
     }
 
     const FILE: &str = r#"
@@ -248,13 +252,13 @@ timeout = "4s"
             assert!(err.contains(expected), "{text:?}: {err}");
         }
         let missing =
-            expand(vec!["mfa-harness".into(), "check".into(), "--config".into(), "/nonexistent/x.toml".into()]);
+            expand(vec!["mfa-harness".into(), "check".into(), "--config".into(), "/nonexistent/x.toml".into()], &cli());
         assert!(missing.unwrap_err().to_string().contains("could not read the config file"));
     }
 
     #[test]
     fn without_config_the_command_line_is_untouched() {
         let words: Vec<OsString> = ["mfa-harness", "check", "--strict"].iter().map(OsString::from).collect();
-        assert_eq!(expand(words.clone()).unwrap(), words);
+        assert_eq!(expand(words.clone(), &cli()).unwrap(), words);
     }
 }

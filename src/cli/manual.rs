@@ -2,11 +2,9 @@
 //! made from the clap definitions, so they never drift from the flags.
 
 use crate::error::{ReportError, Result};
-use clap::CommandFactory;
 
 /// The completion script for `shell`.
-pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
-    let mut command = super::Cli::command();
+pub fn completions(mut command: clap::Command, shell: clap_complete::Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "mfa-harness", &mut out);
     if shell == clap_complete::Shell::Bash {
@@ -29,13 +27,12 @@ fn render(command: clap::Command) -> Result<Vec<u8>> {
 }
 
 /// The page of `mfa-harness` itself (its commands listed).
-pub fn page() -> Result<Vec<u8>> {
-    render(super::Cli::command())
+pub fn page(command: clap::Command) -> Result<Vec<u8>> {
+    render(command)
 }
 
 /// `mfa-harness.1` and one `mfa-harness-COMMAND.1` per command.
-pub fn pages() -> Result<Vec<(String, Vec<u8>)>> {
-    let mut command = super::Cli::command();
+pub fn pages(mut command: clap::Command) -> Result<Vec<(String, Vec<u8>)>> {
     command.build();
     let mut pages = vec![("mfa-harness.1".to_string(), render(command.clone())?)];
     for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
