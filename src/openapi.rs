@@ -80,7 +80,7 @@ fn parameters(op: OpKind, template: &str) -> Vec<Value> {
 fn responses(schemas: &Schemas, contract: &crate::schemas::OpContract) -> Value {
     let mut responses = Map::new();
     let unlisted: &[u16] = match contract.op {
-        OpKind::Delete => &[400, 404],
+        OpKind::Delete => &[400, 404, 409],
         OpKind::Create => &[404],
         _ => &[],
     };
