@@ -9,7 +9,8 @@
 # from `serve`'s request log; prints the counts.
 # Usage: scripts/schemathesis.sh [path/to/mfa-harness] [max-examples=30]
 # Debugging: SKIP_FUZZ=1 runs the stateful phase only; KEEP=FILE keeps serve's request log;
-# MFA_HOOKS=FILE loads another hooks file (which may run this one with runpy).
+# MFA_HOOKS=FILE loads another hooks file (which may run this one with runpy);
+# STATEFUL_SECONDS (default 20) is the stateful phase's time budget (--max-time).
 set -euo pipefail
 H=${1:-target/debug/mfa-harness}; N=${2:-30}
 DIR=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +47,7 @@ MARK=$(wc -l < "$OUT/serve.log")
 # bound is 400) and ensure_resource_availability (a new user has no login-protect setting yet:
 # 404). Server errors, undocumented statuses and schema violations still fail the run.
 MFA_STEER=1 MFA_ADMIN_NAME=admin MFA_ADMIN_PASSWORD='Schema-pass1' MFA_ADMIN_DOMAIN=mfa-harness MFA_DOMAIN_ID=$DOMAIN_ID \
-  run --phases=stateful --max-examples "$N" --exclude-checks positive_data_acceptance,ensure_resource_availability
+  run --phases=stateful --max-examples "$N" --max-time "${STATEFUL_SECONDS:-20}" --exclude-checks positive_data_acceptance,ensure_resource_availability
 count() { tail -n +"$((MARK + 1))" "$OUT/serve.log" | grep -c "method=$1 path=$2 status=$3" || true; }
 CREATES=$(count POST /v3.0/OS-MFA/virtual-mfa-devices 201)
 BINDS=$(count PUT /v3.0/OS-MFA/mfa-devices/bind 204)
