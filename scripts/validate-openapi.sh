@@ -19,7 +19,7 @@ validate(doc)
 print(f"openapi: {doc['openapi']} document with {len(doc['paths'])} paths and {len(doc['components']['schemas'])} schemas is valid")
 PY
 echo "== redocly lint"
-npx --yes @redocly/cli@latest lint "$OUT/openapi.json" --config "$ROOT/redocly.yaml" --format=stylish \
+npx --yes @redocly/cli@2.77.0 lint "$OUT/openapi.json" --config "$ROOT/redocly.yaml" --format=stylish \
   --max-problems 50 > "$OUT/lint" 2>&1 || { grep -v '[║╔╚]' "$OUT/lint"; exit 1; }
 grep -v '[║╔╚]' "$OUT/lint" | grep -v '^ *$'
 if grep -q ' warning ' "$OUT/lint"; then echo "redocly lint: warnings (see above)"; exit 1; fi
