@@ -16,7 +16,7 @@ main{padding:8px 24px 40px}h2{margin:22px 0 8px;font-size:17px}h3{margin:14px 0 
 table{border-collapse:collapse;background:#fff;margin:6px 0}td,th{border:1px solid #d8dce1;padding:2px 8px;text-align:right;font-size:13px}
 td:first-child,th:first-child{text-align:left}.muted{color:#5f6b76}
 td.ok{background:#dff0e2}td.bad{background:#f4d2cf}
-section.step{background:#fff;border:1px solid #d8dce1;border-radius:4px;padding:6px 12px;margin:10px 0}
+figure{margin:0}section.step{background:#fff;border:1px solid #d8dce1;border-radius:4px;padding:6px 12px;margin:10px 0}
 .charts{display:flex;flex-wrap:wrap;gap:10px}
 svg.chart{background:#fff;border:1px solid #e2e5e9}svg text{font:11px system-ui,sans-serif;fill:#5f6b76}
 .legend span{display:inline-block;margin-right:12px;font-size:12px}.legend i{display:inline-block;width:14px;height:3px;margin-right:4px;vertical-align:middle}
@@ -82,7 +82,7 @@ fn chart(title: &str, unit: &str, last: u64, lines: &[Line]) -> Markup {
 }
 
 fn format_value(v: f64) -> String {
-    if v >= 100.0 {
+    if v == 0.0 || v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 1.0 {
         format!("{v:.1}")
