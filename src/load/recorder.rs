@@ -52,6 +52,8 @@ struct StepData {
     current_failures: u64,
     /// The seconds that ended, in order.
     series: Vec<Interval>,
+    /// [`MAX_SECONDS`] (smaller in tests).
+    max_seconds: u64,
     truncated: bool,
 }
 
@@ -66,6 +68,7 @@ impl StepData {
             current_count: 0,
             current_failures: 0,
             series: Vec::new(),
+            max_seconds: MAX_SECONDS,
             truncated: false,
         }
     }
@@ -89,13 +92,13 @@ impl StepData {
             return;
         }
         if let Some(interval) = self.current_interval() {
-            if (self.series.len() as u64) < MAX_SECONDS {
+            self.current.reset();
+            if (self.series.len() as u64) < self.max_seconds {
                 self.series.push(interval);
             } else {
                 self.truncated = true;
             }
         }
-        self.current.reset();
         self.current_count = 0;
         self.current_failures = 0;
         self.second = second;
@@ -257,7 +260,7 @@ impl Recorder {
                     .series
                     .iter()
                     .copied()
-                    .chain(data.current_interval())
+                    .chain(data.current_interval().filter(|_| (data.series.len() as u64) < data.max_seconds))
                     .map(|i| Interval { second: i.second.saturating_sub(first_second), ..i })
                     .collect();
                 (data.count > 0).then(|| StepMeasured {
@@ -266,7 +269,8 @@ impl Recorder {
                     count: data.count,
                     failures: data.failures,
                     series,
-                    series_truncated: data.truncated,
+                    series_truncated: data.truncated
+                        || (data.current_count > 0 && data.series.len() as u64 >= data.max_seconds),
                 })
             })
             .collect();
@@ -390,11 +394,14 @@ mod tests {
         assert!(series[0].p99_us < 3_100 && series[0].p50_us < 1_100, "{:?}", series[0]);
         assert_eq!((series[1].second, series[1].count), (2, 1));
         assert!(series[1].p50_us > 49_000);
-        for second in 3..(MAX_SECONDS + 10) {
+        data.max_seconds = 5;
+        for second in 3..15 {
             data.roll(second);
+            data.current.saturating_record(10);
             data.current_count += 1;
         }
-        assert_eq!(data.series.len() as u64, MAX_SECONDS);
+        assert_eq!(data.series.len(), 5);
+        assert_eq!(data.series[4].second, 5, "the first seconds are kept, later ones dropped");
         assert!(data.truncated);
     }
 }
