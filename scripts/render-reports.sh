@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders the HTML reports in a real browser (Debian's headless Chromium), offline, to PNG:
-# `check --format html` against a faulty embedded server. With --docs, the screenshots are
+# `check --format html` against a faulty embedded server, and `load --report-file X.html`. With --docs, the screenshots are
 # stored in docs/ (the README shows them). Usage: scripts/render-reports.sh BINARY [--docs]
 set -euo pipefail
 H=${1:-target/debug/mfa-harness}
@@ -36,3 +36,20 @@ w, h = struct.unpack(">II", data[16:24])
 print(f"check report rendered: {w}x{h} PNG, {len(data)} bytes")
 PY
 if [ "$DOCS" = --docs ]; then cp "$DIR/check.png" docs/check-report.png; echo "stored docs/check-report.png"; fi
+
+# The load report: a short run of the embedded server, our HTML (inline SVG), rendered offline.
+"$H" load --users 4 --run-time 3s --threshold 'query.p99<2s' --report-file "$DIR/load.html" --json "$DIR/load.json" > /dev/null
+timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync --user-data-dir="$DIR/profile" \
+  --proxy-server=http://127.0.0.1:9 --dump-dom "file://$DIR/load.html" 2>/dev/null > "$DIR/load.dom"
+grep -q '<h1>PASSED' "$DIR/load.dom" && grep -q '<polyline' "$DIR/load.dom" && ! grep -q '<script' "$DIR/load.dom" \
+  || { echo "the load report's DOM lacks its verdict or charts"; exit 1; }
+shot "$DIR/load.html" "$DIR/load.png"
+python3 - "$DIR/load.png" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+w, h = struct.unpack(">II", data[16:24])
+print(f"load report rendered: {w}x{h} PNG, {len(data)} bytes")
+PY
+if [ "$DOCS" = --docs ]; then cp "$DIR/load.png" docs/load-report.png; echo "stored docs/load-report.png"; fi

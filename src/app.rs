@@ -209,7 +209,7 @@ fn load(plan: LoadPlan, output: LoadOutput) -> Result<Outcome> {
         check_writable("the summary", path)?;
     }
     for path in &plan.report_files {
-        check_writable("the goose report", path)?;
+        check_writable(if load::is_html_report(path) { "the HTML report" } else { "the goose report" }, path)?;
     }
     let on_tick: Option<progress::OnTick> = std::io::stderr().is_terminal().then(|| {
         Arc::new(|tick: &progress::Tick| {
@@ -234,6 +234,9 @@ fn load(plan: LoadPlan, output: LoadOutput) -> Result<Outcome> {
         let mut json = Vec::new();
         load::summary::render_json(&summary, &mut json).map_err(render)?;
         write_file("the summary", path, &json)?;
+    }
+    for path in plan.report_files.iter().filter(|p| load::is_html_report(p)) {
+        write_file("the HTML report", path, load::html::render(&summary).as_bytes())?;
     }
     summary.verdict()
 }

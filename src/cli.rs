@@ -261,7 +261,7 @@ pub struct LoadArgs {
     /// req/s>1000, create.errors<5 (docs/load.md has the grammar).
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
-    /// goose report file by extension (.html, .json, .md); repeatable.
+    /// Report file by extension: .html (ours: self-contained, charts per second), .json or .md (goose's); repeatable.
     #[arg(long = "report-file", value_name = "FILE")]
     pub report_files: Vec<PathBuf>,
     /// A goose JSON report of an earlier run (--report-file x.json) to compare with.

@@ -7,6 +7,7 @@
 
 pub mod exchange;
 pub mod flows;
+pub mod html;
 pub mod progress;
 pub mod recorder;
 pub mod session;
@@ -46,7 +47,7 @@ pub struct LoadPlan {
     pub rate: Option<f64>,
     /// The command line's thresholds (the flow's own are added).
     pub thresholds: Vec<Threshold>,
-    /// goose reports: .html, .json or .md by extension.
+    /// Reports by extension: .html (ours, [`html`]), .json or .md (goose's).
     pub report_files: Vec<PathBuf>,
     pub baseline_file: Option<PathBuf>,
     pub scenarios: Option<PathBuf>,
@@ -189,13 +190,27 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
     Ok(LoadSummary::build(&ctx.recorder.measured(), facts, &thresholds))
 }
 
+/// Whether `file` is an HTML report (ours), by its extension.
+pub fn is_html_report(file: &std::path::Path) -> bool {
+    matches!(file.extension().and_then(|e| e.to_str()), Some("html" | "htm"))
+}
+
+impl LoadPlan {
+    /// The report files goose writes (.json, .md); .html ones are ours.
+    fn goose_report_files(&self) -> impl Iterator<Item = &PathBuf> {
+        self.report_files.iter().filter(|f| !is_html_report(f))
+    }
+}
+
 /// Checks what can be checked before any user is made.
 fn check_options(config: &LoadPlan) -> Result<()> {
     for file in &config.report_files {
         let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(extension, "html" | "htm" | "json" | "md") {
-            let problem =
-                format!("{}: the extension says which goose report to write: .html, .json or .md", file.display());
+            let problem = format!(
+                "{}: the extension says which report to write: .html (ours), .json or .md (goose's)",
+                file.display()
+            );
             return Err(UsageError::Flag { flag: "--report-file", problem }.into());
         }
     }
@@ -311,14 +326,15 @@ fn goose_configuration(config: &LoadPlan, flow: &flows::Flow, host: &str) -> Goo
     // phase); `no_reset_metrics` would make it print to stdout whatever `quiet` says.
     // Our own recorder measures every request; goose's aggregation is only paid for when its
     // reports are asked for.
-    g.no_metrics = config.report_files.is_empty() && config.baseline_file.is_none();
+    g.no_metrics = config.goose_report_files().next().is_none() && config.baseline_file.is_none();
     if let Some(rate) = config.rate {
         g.throttle_requests = Some((rate * flow.requests_per_iteration()).ceil().max(1.0) as usize);
         if !g.no_metrics {
             g.co_mitigation = Some(GooseCoordinatedOmissionMitigation::Average);
         }
     }
-    g.report_file = config.report_files.iter().map(|p| p.display().to_string()).collect();
+    // goose's HTML report loads its chart library from a CDN (empty graphs offline): .html is ours.
+    g.report_file = config.goose_report_files().map(|p| p.display().to_string()).collect();
     g.baseline_file = config.baseline_file.as_ref().map(|p| p.display().to_string());
     g
 }

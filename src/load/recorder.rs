@@ -1,5 +1,8 @@
 //! What a load run measures while it runs: per-step latency histograms (HDR, microseconds),
-//! failures by reason, flows, and live counters for the progress line.
+//! failures by reason, flows, and live counters for the progress line; and, per step and per
+//! second, a time series (count, errors, p50/p90/p99). Memory stays bounded: each step keeps
+//! one live histogram for the current second, reduced to its five figures when the second
+//! ends, and at most [`MAX_SECONDS`] seconds are kept (later ones only count in the totals).
 
 use super::step::Step;
 use hdrhistogram::Histogram;
@@ -13,6 +16,9 @@ const MAX_MICROS: u64 = 60_000_000;
 /// Most distinct (step, reason) pairs kept; a target whose answers vary without end cannot
 /// make the summary grow with the request count.
 const MAX_REASONS: usize = 64;
+/// Most seconds kept in the time series (24 h); a step's later seconds still count in its
+/// totals and histogram, the summary says the series was cut (`time_series_truncated`).
+pub const MAX_SECONDS: u64 = 86_400;
 /// The reason counted once [`MAX_REASONS`] distinct ones were seen.
 const OTHER_REASONS: &str = "other reasons (too many distinct ones to list)";
 
@@ -20,7 +26,7 @@ const OTHER_REASONS: &str = "other reasons (too many distinct ones to list)";
 pub struct Recorder {
     /// By `Step as usize`, in [`Step::ALL`] order.
     steps: [Mutex<StepData>; Step::ALL.len()],
-    errors: Mutex<BTreeMap<(String, String), u64>>,
+    errors: Mutex<BTreeMap<(String, String), ErrorData>>,
     flows_completed: AtomicU64,
     flows_failed: AtomicU64,
     totp_window: AtomicU64,
@@ -39,6 +45,83 @@ struct StepData {
     histogram: Histogram<u64>,
     count: u64,
     failures: u64,
+    /// The second (since the recorder started) `current` is about, and its measurements.
+    second: u64,
+    current: Histogram<u64>,
+    current_count: u64,
+    current_failures: u64,
+    /// The seconds that ended, in order.
+    series: Vec<Interval>,
+    /// [`MAX_SECONDS`] (smaller in tests).
+    max_seconds: u64,
+    truncated: bool,
+}
+
+impl StepData {
+    fn new() -> StepData {
+        StepData {
+            histogram: histogram(),
+            count: 0,
+            failures: 0,
+            second: 0,
+            current: histogram(),
+            current_count: 0,
+            current_failures: 0,
+            series: Vec::new(),
+            max_seconds: MAX_SECONDS,
+            truncated: false,
+        }
+    }
+
+    /// The figures of the current second, if it measured anything.
+    fn current_interval(&self) -> Option<Interval> {
+        (self.current_count > 0).then(|| Interval {
+            second: self.second,
+            count: self.current_count,
+            failures: self.current_failures,
+            p50_us: self.current.value_at_quantile(0.50),
+            p90_us: self.current.value_at_quantile(0.90),
+            p99_us: self.current.value_at_quantile(0.99),
+        })
+    }
+
+    /// Moves on to `second` (a request answered a little earlier but locked later stays in
+    /// the current one).
+    fn roll(&mut self, second: u64) {
+        if second <= self.second {
+            return;
+        }
+        if let Some(interval) = self.current_interval() {
+            self.current.reset();
+            if (self.series.len() as u64) < self.max_seconds {
+                self.series.push(interval);
+            } else {
+                self.truncated = true;
+            }
+        }
+        self.current_count = 0;
+        self.current_failures = 0;
+        self.second = second;
+    }
+}
+
+/// One second of one step: requests answered in it, failures, latency percentiles (µs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval {
+    /// Seconds since the recorder started (the summary counts from the first request).
+    pub second: u64,
+    pub count: u64,
+    pub failures: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+}
+
+/// A (step, reason)'s count, and per second (sparse, in order) when it happened.
+#[derive(Debug, Clone, Default)]
+struct ErrorData {
+    count: u64,
+    per_second: Vec<(u64, u64)>,
 }
 
 /// An empty latency histogram (microseconds, 1 µs to 60 s, 3 significant digits).
@@ -66,7 +149,7 @@ impl Recorder {
     /// A recorder; `expected_interval` switches on coordinated-omission correction.
     pub fn new(expected_interval: Option<Duration>) -> Recorder {
         Recorder {
-            steps: std::array::from_fn(|_| Mutex::new(StepData { histogram: histogram(), count: 0, failures: 0 })),
+            steps: std::array::from_fn(|_| Mutex::new(StepData::new())),
             errors: Mutex::new(BTreeMap::new()),
             flows_completed: AtomicU64::new(0),
             flows_failed: AtomicU64::new(0),
@@ -87,16 +170,24 @@ impl Recorder {
         self.last_ns.fetch_max(at, Ordering::Relaxed);
         self.requests.fetch_add(1, Ordering::Relaxed);
         let micros = (elapsed.as_micros() as u64).clamp(1, MAX_MICROS);
+        let second = at / 1_000_000_000;
         let mut data = self.steps[step as usize].lock().unwrap_or_else(|e| e.into_inner());
+        data.roll(second);
         match self.expected_interval_us {
             Some(interval) => {
                 let _ = data.histogram.record_correct(micros, interval);
+                let _ = data.current.record_correct(micros, interval);
             }
-            None => data.histogram.saturating_record(micros),
+            None => {
+                data.histogram.saturating_record(micros);
+                data.current.saturating_record(micros);
+            }
         }
         data.count += 1;
+        data.current_count += 1;
         if let Some(reason) = failure {
             data.failures += 1;
+            data.current_failures += 1;
             drop(data);
             self.failed_requests.fetch_add(1, Ordering::Relaxed);
             self.count_error(step.name().to_string(), reason);
@@ -104,12 +195,20 @@ impl Recorder {
     }
 
     fn count_error(&self, step: String, reason: &str) {
+        let second = self.base.elapsed().as_secs();
         let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
         let mut key = (step, reason.to_string());
         if errors.len() >= MAX_REASONS && !errors.contains_key(&key) {
             key.1 = OTHER_REASONS.to_string();
         }
-        *errors.entry(key).or_default() += 1;
+        let entry = errors.entry(key).or_default();
+        entry.count += 1;
+        let full = entry.per_second.len() as u64 >= MAX_SECONDS;
+        match entry.per_second.last_mut() {
+            Some((s, n)) if *s >= second => *n += 1,
+            _ if full => {}
+            _ => entry.per_second.push((second, 1)),
+        }
     }
 
     /// An unmeasured setup or recycling step that failed.
@@ -149,16 +248,29 @@ impl Recorder {
     }
     /// Everything recorded so far.
     pub fn measured(&self) -> Measured {
+        // The series count from the second of the first request sent.
+        let first_second =
+            self.first_ns.load(Ordering::Relaxed).min(self.last_ns.load(Ordering::Relaxed)) / 1_000_000_000;
         let steps = Step::ALL
             .iter()
             .zip(&self.steps)
             .filter_map(|(step, data)| {
                 let data = data.lock().unwrap_or_else(|e| e.into_inner());
+                let series = data
+                    .series
+                    .iter()
+                    .copied()
+                    .chain(data.current_interval().filter(|_| (data.series.len() as u64) < data.max_seconds))
+                    .map(|i| Interval { second: i.second.saturating_sub(first_second), ..i })
+                    .collect();
                 (data.count > 0).then(|| StepMeasured {
                     step: *step,
                     histogram: data.histogram.clone(),
                     count: data.count,
                     failures: data.failures,
+                    series,
+                    series_truncated: data.truncated
+                        || (data.current_count > 0 && data.series.len() as u64 >= data.max_seconds),
                 })
             })
             .collect();
@@ -167,7 +279,12 @@ impl Recorder {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .map(|((step, reason), count)| (step.clone(), reason.clone(), *count))
+            .map(|((step, reason), data)| MeasuredError {
+                step: step.clone(),
+                reason: reason.clone(),
+                count: data.count,
+                per_second: data.per_second.iter().map(|(s, n)| (s.saturating_sub(first_second), *n)).collect(),
+            })
             .collect();
         Measured {
             span: self.measured_span(),
@@ -188,6 +305,20 @@ pub struct StepMeasured {
     pub histogram: Histogram<u64>,
     pub count: u64,
     pub failures: u64,
+    /// Per second with answers, in order (seconds since the first request sent).
+    pub series: Vec<Interval>,
+    /// More than [`MAX_SECONDS`] seconds: the later ones are left out of `series`.
+    pub series_truncated: bool,
+}
+
+/// Failures of one step for one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasuredError {
+    pub step: String,
+    pub reason: String,
+    pub count: u64,
+    /// (second since the first request sent, count), seconds in order, only those with failures.
+    pub per_second: Vec<(u64, u64)>,
 }
 
 /// A copy of what a [`Recorder`] holds, for the summary.
@@ -197,8 +328,8 @@ pub struct Measured {
     pub span: Duration,
     /// The steps that were measured, in [`Step::ALL`] order.
     pub steps: Vec<StepMeasured>,
-    /// (step, reason, count), sorted.
-    pub errors: Vec<(String, String, u64)>,
+    /// By (step, reason), sorted.
+    pub errors: Vec<MeasuredError>,
     pub flows_completed: u64,
     pub flows_failed: u64,
     pub totp_window: u64,
@@ -219,7 +350,11 @@ mod tests {
         assert_eq!((query.step, query.count, query.failures), (Step::Query, 2, 1));
         assert!(query.histogram.value_at_quantile(0.5) > 10_000, "the stalled schedule is back-filled");
         assert_eq!(measured.expected_interval_us, Some(10_000));
-        assert_eq!(measured.errors, vec![("query".into(), "status 500 (expected 200)".into(), 1)]);
+        let e = &measured.errors[0];
+        assert_eq!((e.step.as_str(), e.reason.as_str(), e.count), ("query", "status 500 (expected 200)", 1));
+        assert_eq!(e.per_second, vec![(0, 1)]);
+        assert_eq!(query.series.len(), 1, "{:?}", query.series);
+        assert_eq!((query.series[0].second, query.series[0].count, query.series[0].failures), (0, 2, 1));
         assert_eq!(recorder.progress().failed_requests, 1);
     }
 
@@ -241,7 +376,32 @@ mod tests {
         }
         let errors = recorder.measured().errors;
         assert_eq!(errors.len(), MAX_REASONS + 1);
-        let other = errors.iter().find(|e| e.1 == OTHER_REASONS).unwrap();
-        assert_eq!(other.2, 10);
+        let other = errors.iter().find(|e| e.reason == OTHER_REASONS).unwrap();
+        assert_eq!(other.count, 10);
+    }
+
+    #[test]
+    fn each_second_has_its_own_figures_and_the_series_is_bounded() {
+        let mut data = StepData::new();
+        for (second, micros) in [(0, 1_000), (0, 3_000), (2, 50_000)] {
+            data.roll(second);
+            data.current.saturating_record(micros);
+            data.current_count += 1;
+        }
+        let series: Vec<_> = data.series.iter().copied().chain(data.current_interval()).collect();
+        assert_eq!(series.len(), 2, "a second without answers has no point");
+        assert_eq!((series[0].second, series[0].count), (0, 2));
+        assert!(series[0].p99_us < 3_100 && series[0].p50_us < 1_100, "{:?}", series[0]);
+        assert_eq!((series[1].second, series[1].count), (2, 1));
+        assert!(series[1].p50_us > 49_000);
+        data.max_seconds = 5;
+        for second in 3..15 {
+            data.roll(second);
+            data.current.saturating_record(10);
+            data.current_count += 1;
+        }
+        assert_eq!(data.series.len(), 5);
+        assert_eq!(data.series[4].second, 5, "the first seconds are kept, later ones dropped");
+        assert!(data.truncated);
     }
 }

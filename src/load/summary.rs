@@ -43,6 +43,28 @@ pub struct StepSummary {
     pub failures: u64,
     pub requests_per_second: f64,
     pub latency: Latency,
+    /// Per second with answers (seconds since the first request sent), for plotting.
+    pub series: Vec<SecondFigures>,
+    /// The run was longer than the series keeps (24 h): later seconds are left out of it.
+    pub series_truncated: bool,
+}
+
+/// One second of one step, latencies in microseconds from that second's own histogram.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SecondFigures {
+    pub second: u64,
+    pub count: u64,
+    pub errors: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+}
+
+/// Failures in one second.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SecondCount {
+    pub second: u64,
+    pub count: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,6 +72,8 @@ pub struct ErrorCount {
     pub step: String,
     pub reason: String,
     pub count: u64,
+    /// The seconds (since the first request sent) with such failures, in order.
+    pub per_second: Vec<SecondCount>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,6 +158,19 @@ impl LoadSummary {
                     failures: s.failures,
                     requests_per_second: s.count as f64 / seconds,
                     latency: Latency::of(&s.histogram),
+                    series: s
+                        .series
+                        .iter()
+                        .map(|i| SecondFigures {
+                            second: i.second,
+                            count: i.count,
+                            errors: i.failures,
+                            p50_us: i.p50_us,
+                            p90_us: i.p90_us,
+                            p99_us: i.p99_us,
+                        })
+                        .collect(),
+                    series_truncated: s.series_truncated,
                 }
             })
             .collect();
@@ -142,12 +179,18 @@ impl LoadSummary {
         let mut errors: Vec<ErrorCount> = m
             .errors
             .iter()
-            .map(|(step, reason, count)| ErrorCount { step: step.clone(), reason: reason.clone(), count: *count })
+            .map(|e| ErrorCount {
+                step: e.step.clone(),
+                reason: e.reason.clone(),
+                count: e.count,
+                per_second: e.per_second.iter().map(|&(second, count)| SecondCount { second, count }).collect(),
+            })
             .collect();
         errors.extend(facts.cleanup.left.iter().map(|user| ErrorCount {
             step: "cleanup".into(),
             reason: format!("user not deleted: {user}"),
             count: 1,
+            per_second: Vec::new(),
         }));
         let mut summary = LoadSummary {
             tool: "mfa-harness".into(),

@@ -6,6 +6,7 @@ mod common;
 
 mod contract;
 mod golden;
+mod html;
 mod interrupt;
 mod rate;
 mod reports;

@@ -1,4 +1,4 @@
-//! goose's own reports (`--report-file`, `--baseline-file`) and flows from `--scenarios DIR`.
+//! The reports (`--report-file`: our HTML, goose's JSON and Markdown), `--baseline-file`, and flows from `--scenarios DIR`.
 
 use crate::common::process::run;
 use std::process::Output;
@@ -25,7 +25,7 @@ fn goose_reports_are_written_by_extension_and_a_baseline_is_compared() {
     assert_exit(&out, 0);
     let html = std::fs::read_to_string(path("r.html")).unwrap();
     for step in ["create", "bind", "query", "unbind", "delete"] {
-        assert!(html.contains(step), "the HTML report names the {step} requests");
+        assert!(html.contains(&format!("data-step=\"{step}\"")), "our HTML report has the {step} requests");
     }
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path("r.json")).unwrap()).unwrap();
     assert!(report.is_object());
@@ -37,7 +37,7 @@ fn goose_reports_are_written_by_extension_and_a_baseline_is_compared() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--baseline-file"));
     let out = load(&["--report-file", &path("r.txt")]);
     assert_exit(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains(".html, .json or .md"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".html (ours), .json or .md"));
 }
 
 #[test]
