@@ -65,21 +65,22 @@ pub fn parse_rate(text: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// Checks that `url` (the value of `flag`) is an http or https URL: exit 2 naming the flag,
+/// with `example` and what it `must` be.
+pub fn http_url(flag: &'static str, url: &str, example: &str, must: &str) -> Result<()> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| UsageError::Flag { flag, problem: format!("'{url}' is not a URL ({e}); use e.g. {example}") })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(UsageError::Flag { flag, problem: format!("'{url}' must be {must}") }.into());
+    }
+    Ok(())
+}
+
 impl NetworkArgs {
     pub fn into_network(self) -> Result<Network> {
         let proxy = match (self.proxy, self.no_proxy) {
             (Some(url), _) => {
-                let parsed = url::Url::parse(&url).map_err(|e| UsageError::Flag {
-                    flag: "--proxy",
-                    problem: format!("'{url}' is not a URL ({e}); use e.g. http://proxy.example:3128"),
-                })?;
-                if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(UsageError::Flag {
-                        flag: "--proxy",
-                        problem: format!("'{url}' must be an http:// or https:// proxy"),
-                    }
-                    .into());
-                }
+                http_url("--proxy", &url, "http://proxy.example:3128", "an http:// or https:// proxy")?;
                 ProxyChoice::Url(url)
             }
             (None, true) => ProxyChoice::None,

@@ -58,17 +58,7 @@ impl TargetArgs {
                 readings: ReadingSet::new(&self.readings),
             });
         };
-        let parsed = url::Url::parse(&url).map_err(|e| UsageError::Flag {
-            flag: "--target",
-            problem: format!("'{url}' is not a URL ({e}); use e.g. http://127.0.0.1:8080"),
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(UsageError::Flag {
-                flag: "--target",
-                problem: format!("'{url}' must be an http or https URL"),
-            }
-            .into());
-        }
+        super::network::http_url("--target", &url, "http://127.0.0.1:8080", "an http or https URL")?;
         if let Some(file) = self.pool {
             return Ok(TargetSpec::Pool { url, file });
         }
