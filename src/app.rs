@@ -22,6 +22,8 @@ pub enum Plan {
         only: Vec<String>,
     },
     Load(LoadPlan, LoadOutput),
+    /// `load merge`: shard summaries joined, reported as `load` reports.
+    LoadMerge(load::merge::MergePlan, LoadOutput),
     Snapshot(SnapshotPlan),
     Serve(ServePlan),
     Openapi {
@@ -54,7 +56,21 @@ pub struct CheckOutput {
 #[derive(Debug, Clone, Default)]
 pub struct LoadOutput {
     /// The summary as JSON (`schemas/reports/load-summary.schema.json`).
-    pub json: Option<PathBuf>,
+    pub json: Option<SummaryJson>,
+}
+
+/// Where the JSON summary goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SummaryJson {
+    File(PathBuf),
+    /// `--json -`: one line, the last of stdout, after the text summary.
+    Stdout,
+}
+
+impl From<PathBuf> for SummaryJson {
+    fn from(path: PathBuf) -> SummaryJson {
+        if path.as_os_str() == "-" { SummaryJson::Stdout } else { SummaryJson::File(path) }
+    }
 }
 
 /// What `totp` prints.
@@ -100,6 +116,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         Plan::Check(plan, output) => check(plan, output),
         Plan::ListCases { scenarios, only } => list_cases(scenarios, &only),
         Plan::Load(plan, output) => load(plan, output),
+        Plan::LoadMerge(plan, output) => load_merge(&plan, &output),
         Plan::Snapshot(plan) => snapshot(plan),
         Plan::Serve(plan) => serve(plan),
         Plan::Openapi { output } => openapi(output),
@@ -205,7 +222,7 @@ fn check(plan: CheckPlan, output: CheckOutput) -> Result<Outcome> {
 }
 
 fn load(plan: LoadPlan, output: LoadOutput) -> Result<Outcome> {
-    if let Some(path) = &output.json {
+    if let Some(SummaryJson::File(path)) = &output.json {
         check_writable("the summary", path)?;
     }
     for path in &plan.report_files {
@@ -226,18 +243,50 @@ fn load(plan: LoadPlan, output: LoadOutput) -> Result<Outcome> {
         let _ = stderr.flush();
     }
     let summary = summary?;
+    report_load(&summary, &output, plan.report_files.iter().filter(|p| load::is_html_report(p)))?;
+    summary.verdict()
+}
+
+/// The text summary on stdout, the JSON summary (to a file, or as stdout's last line) and the
+/// HTML reports: of a run, or of a merge.
+fn report_load<'a>(
+    summary: &load::summary::LoadSummary,
+    output: &LoadOutput,
+    html_reports: impl Iterator<Item = &'a PathBuf>,
+) -> Result<()> {
     let render = |e: std::io::Error| ReportError::Render { format: "load summary", detail: e.to_string() };
     let mut text = Vec::new();
-    load::summary::render(&summary, &mut text).map_err(render)?;
+    load::summary::render(summary, &mut text).map_err(render)?;
     stdout(&text);
-    if let Some(path) = &output.json {
-        let mut json = Vec::new();
-        load::summary::render_json(&summary, &mut json).map_err(render)?;
-        write_file("the summary", path, &json)?;
+    for path in html_reports {
+        write_file("the HTML report", path, load::html::render(summary).as_bytes())?;
     }
-    for path in plan.report_files.iter().filter(|p| load::is_html_report(p)) {
-        write_file("the HTML report", path, load::html::render(&summary).as_bytes())?;
+    match &output.json {
+        Some(SummaryJson::File(path)) => {
+            let mut json = Vec::new();
+            load::summary::render_json(summary, &mut json).map_err(render)?;
+            write_file("the summary", path, &json)?;
+        }
+        Some(SummaryJson::Stdout) => {
+            let mut line = Vec::new();
+            load::summary::render_json_line(summary, &mut line).map_err(render)?;
+            stdout(&line);
+        }
+        None => {}
     }
+    Ok(())
+}
+
+fn load_merge(plan: &load::merge::MergePlan, output: &LoadOutput) -> Result<Outcome> {
+    let files = plan.report_files.iter().map(|p| ("the HTML report", p));
+    for (what, path) in files.chain(output.json.iter().filter_map(|j| match j {
+        SummaryJson::File(path) => Some(("the summary", path)),
+        SummaryJson::Stdout => None,
+    })) {
+        check_writable(what, path)?;
+    }
+    let summary = load::merge::merge(plan)?;
+    report_load(&summary, output, plan.report_files.iter())?;
     summary.verdict()
 }
 

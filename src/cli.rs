@@ -1,22 +1,23 @@
 //! Command-line definitions (clap) and their conversion into the plain plans of [`crate::app`].
 
-use crate::app::{CheckOutput, LoadOutput, Plan, TotpOnly, TotpPlan};
+use crate::app::{CheckOutput, Plan, TotpOnly, TotpPlan};
 use crate::contract::explore::ExplorePlan;
 use crate::contract::{CheckPlan, Format};
 use crate::error::{Result, UsageError};
 pub use crate::flags::{MAX_USERS, parse_duration, parse_timeout, parse_users};
-use crate::load::{LoadClient, LoadPlan, thresholds::Threshold};
 use crate::snapshot::SnapshotPlan;
 use crate::target::display_url;
 use crate::totp::Seed;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 pub mod config;
+pub mod load;
 mod manual;
 mod network;
 mod serve;
 pub mod sign;
 mod target;
 
+pub use load::{ClientArg, LoadArgs, LoadCommand, MergeArgs};
 pub use network::NetworkArgs;
 pub use serve::ServeArgs;
 use std::path::PathBuf;
@@ -238,86 +239,6 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct LoadArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-    /// The flow: create-bind-query, lifecycle, query-only, mixed (or one from --scenarios).
-    #[arg(long, default_value = "create-bind-query")]
-    pub flow: String,
-    /// Concurrent goose users (1 to 100,000); each gets its own IAM identity.
-    #[arg(long, default_value_t = 8, value_parser = parse_users)]
-    pub users: usize,
-    /// Users started per second [default: all of them within the first second].
-    #[arg(long, value_name = "PER_S")]
-    pub increase_rate: Option<f64>,
-    /// How long to run once every user has started, e.g. 10s, 1m (whole seconds).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub run_time: Duration,
-    /// Constant arrival rate in flows per second (goose's throttle). Latency is measured from
-    /// when a request is let through and corrected for coordinated omission.
-    #[arg(long, value_name = "PER_S")]
-    pub rate: Option<f64>,
-    /// Pass/fail threshold, repeatable: bind.p95<50ms, query.p99<=20ms, errors<0.1%, flows/s>500,
-    /// req/s>1000, create.errors<5 (docs/load.md has the grammar).
-    #[arg(long = "threshold", value_name = "EXPR")]
-    pub thresholds: Vec<String>,
-    /// Report file by extension: .html (ours: self-contained, charts per second), .json or .md (goose's); repeatable.
-    #[arg(long = "report-file", value_name = "FILE")]
-    pub report_files: Vec<PathBuf>,
-    /// A goose JSON report of an earlier run (--report-file x.json) to compare with.
-    #[arg(long, value_name = "FILE")]
-    pub baseline_file: Option<PathBuf>,
-    /// Write the summary as JSON (schemas/reports/load-summary.schema.json).
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Directory of extra or replacement load flows (*.toml).
-    #[arg(long, value_name = "DIR")]
-    pub scenarios: Option<PathBuf>,
-    /// Least time left in the 30-s TOTP step for a bind to be sent, else it waits for the next
-    /// step [default: 2s; 300ms against the embedded server].
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
-    pub totp_margin: Option<Duration>,
-    /// What sends the measured requests: `connection`, one HTTP/1.1 keep-alive connection per
-    /// goose user (http:// and https:// targets, through --proxy too); or `goose`, goose's own
-    /// reqwest client (its connection pool). Both share the TLS and proxy settings.
-    #[arg(long, value_enum, default_value_t = ClientArg::Connection)]
-    pub client: ClientArg,
-}
-
-/// `load --client`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ClientArg {
-    Connection,
-    Goose,
-}
-
-impl LoadArgs {
-    pub fn into_plan(self) -> Result<(LoadPlan, LoadOutput)> {
-        let network = self.target.network.clone().into_network()?;
-        let thresholds = self.thresholds.iter().map(|t| Threshold::parse(t)).collect::<Result<_>>()?;
-        let plan = LoadPlan {
-            target: self.target.into_spec()?,
-            flow: self.flow,
-            users: self.users,
-            increase_rate: self.increase_rate,
-            run_time: self.run_time,
-            rate: self.rate,
-            thresholds,
-            report_files: self.report_files,
-            baseline_file: self.baseline_file,
-            scenarios: self.scenarios,
-            network,
-            totp_margin: self.totp_margin,
-            client: match self.client {
-                ClientArg::Connection => LoadClient::Connection,
-                ClientArg::Goose => LoadClient::Goose,
-            },
-        };
-        Ok((plan, LoadOutput { json: self.json }))
-    }
-}
-
-#[derive(Debug, Args)]
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub target: TargetArgs,
@@ -418,6 +339,10 @@ impl Cli {
             Command::Check(args) => {
                 let (plan, output) = args.into_plan()?;
                 Plan::Check(plan, output)
+            }
+            Command::Load(LoadArgs { command: Some(LoadCommand::Merge(args)), .. }) => {
+                let (plan, output) = args.into_plan()?;
+                Plan::LoadMerge(plan, output)
             }
             Command::Load(args) => {
                 let (plan, output) = args.into_plan()?;

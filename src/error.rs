@@ -138,6 +138,9 @@ pub enum UsageError {
     /// The pool file cannot serve this run.
     #[error("{problem}")]
     Pool { problem: String },
+    /// `load merge` was given summaries it cannot join.
+    #[error("load merge: {problem}")]
+    Merge { problem: String },
     /// The embedded server could not listen where `serve --listen` asked.
     #[error("could not listen on {address}; choose another --listen address")]
     Listen {

@@ -29,9 +29,11 @@ pub fn case_device_name() -> String {
     format!("{NAME_PREFIX}{}", random_hex(4))
 }
 
-/// The start of every device name of one load run: `mfa-harness-load-<6 hex>`.
-pub fn load_device_prefix() -> String {
-    format!("{NAME_PREFIX}load-{}", random_hex(3))
+/// The start of every device name of one load run: `mfa-harness-load-<6 hex>`, and
+/// `-<tag>` for one shard of a distributed run (`-s2`), so shards never share a name.
+pub fn load_device_prefix(tag: Option<&str>) -> String {
+    let tag = tag.map(|t| format!("-{t}")).unwrap_or_default();
+    format!("{NAME_PREFIX}load-{}{tag}", random_hex(3))
 }
 
 #[cfg(test)]
@@ -46,7 +48,8 @@ mod tests {
         assert!(generate_password().starts_with("Mh-") && generate_password().len() == 27);
         assert_eq!(user_name("abc123", 7), "mfa-harness-abc123-7");
         assert!(case_device_name().starts_with(NAME_PREFIX) && case_device_name().len() == 20);
-        assert!(load_device_prefix().starts_with("mfa-harness-load-"));
+        assert!(load_device_prefix(None).starts_with("mfa-harness-load-") && load_device_prefix(None).len() == 23);
+        assert!(load_device_prefix(Some("s3")).ends_with("-s3") && load_device_prefix(Some("s3")).len() == 26);
         assert!(random_token().starts_with("MII") && random_token().len() == 99);
     }
 }

@@ -8,6 +8,7 @@ pub mod provision;
 
 use crate::client::{HttpClient, Network};
 use crate::error::{Cleanup, InternalError, ProvisionError, Result};
+use crate::load::shard::Shard;
 use crate::reference::RunningServer;
 use crate::reference::faults::FaultSet;
 use crate::reference::readings::ReadingSet;
@@ -61,6 +62,21 @@ impl Target {
     /// admin identity (a pool's tokens are each validated).
     /// `network` says how every request gets there (timeout, body limit, TLS, proxy…).
     pub async fn open(spec: &TargetSpec, network: &Network) -> Result<Target> {
+        Target::open_shard(spec, network, None).await
+    }
+
+    /// [`Target::open`] for one shard of a distributed load run: the users it creates carry
+    /// the shard in their names (`mfa-harness-<run>-s<K>-<n>`), and of a pool it takes only
+    /// its own deterministic slice (validating just those tokens).
+    pub async fn open_shard(spec: &TargetSpec, network: &Network, shard: Option<Shard>) -> Result<Target> {
+        let mut target = Target::open_spec(spec, network, shard).await?;
+        if let (Some(shard), Source::Provision(provisioner)) = (shard, &mut target.source) {
+            provisioner.tag(&shard.tag());
+        }
+        Ok(target)
+    }
+
+    async fn open_spec(spec: &TargetSpec, network: &Network, shard: Option<Shard>) -> Result<Target> {
         let redactor = Redactor::default();
         for password in crate::client::proxy::passwords(&network.proxy) {
             redactor.add(&password);
@@ -87,7 +103,7 @@ impl Target {
             TargetSpec::Remote { url, admin: Admin::Key { domain, key } } => {
                 Target::keyed(url, domain, key, network, redactor).await
             }
-            TargetSpec::Pool { url, file } => Target::pooled(url, file, network, redactor).await,
+            TargetSpec::Pool { url, file } => Target::pooled(url, file, shard, network, redactor).await,
         }
     }
 
@@ -145,8 +161,27 @@ impl Target {
         })
     }
 
-    async fn pooled(url: &str, file: &Path, network: &Network, redactor: Redactor) -> Result<Target> {
-        let pool = pool::read(file, &redactor)?;
+    async fn pooled(
+        url: &str,
+        file: &Path,
+        shard: Option<Shard>,
+        network: &Network,
+        redactor: Redactor,
+    ) -> Result<Target> {
+        let mut pool = pool::read(file, &redactor)?;
+        if let Some(shard) = shard {
+            let (start, count) = shard.slice(pool.users.len());
+            if count == 0 {
+                let problem = format!(
+                    "the pool file {} has {} users, too few to give {shard} any; list at least {} users",
+                    file.display(),
+                    pool.users.len(),
+                    shard.count
+                );
+                return Err(crate::error::UsageError::Pool { problem }.into());
+            }
+            pool.users = pool.users.drain(start..start + count).collect();
+        }
         let client = identity::client(url, network)?;
         pool::validate(&client, &pool).await?;
         let count = pool.users.len();

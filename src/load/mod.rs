@@ -7,10 +7,13 @@
 
 pub mod exchange;
 pub mod flows;
+pub mod hdr;
 pub mod html;
+pub mod merge;
 pub mod progress;
 pub mod recorder;
 pub mod session;
+pub mod shard;
 pub mod state;
 pub mod step;
 pub mod summary;
@@ -30,7 +33,7 @@ use state::LoadContext;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use summary::{LoadSummary, RunFacts};
 use thresholds::Threshold;
 
@@ -59,6 +62,10 @@ pub struct LoadPlan {
     pub totp_margin: Option<Duration>,
     /// What sends the measured requests.
     pub client: LoadClient,
+    /// `--shard K/N`: run this share of `users`, `rate` and `increase_rate`.
+    pub shard: Option<shard::Shard>,
+    /// `--start-at`: provision, then wait until this time to begin.
+    pub start_at: Option<SystemTime>,
 }
 
 /// What sends the measured requests of a load test.
@@ -98,10 +105,12 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         thresholds.push(threshold.clone());
     }
     check_options(plan)?;
+    let total_users = plan.users;
+    let plan = &plan.own_share()?;
     let schemas = Schemas::embedded().map_err(|e| InternalError::Schemas { detail: e.to_string() })?;
     let mut interrupts = Interrupts::listen();
     let target = tokio::select! {
-        target = Target::open(&plan.target, &plan.network) => target?,
+        target = Target::open_shard(&plan.target, &plan.network, plan.shard) => target?,
         signal = interrupts.next() => return Err(Interrupted::before_any_user(signal).into()),
     };
     if let Some(capacity) = target.capacity().filter(|c| *c < plan.users) {
@@ -115,7 +124,7 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         client: target.client.clone(),
         schemas,
         recorder: recorder::Recorder::new(plan.rate.map(|rate| Duration::from_secs_f64(plan.users as f64 / rate))),
-        device_prefix: crate::ids::load_device_prefix(),
+        device_prefix: crate::ids::load_device_prefix(plan.shard.map(|s| s.tag()).as_deref()),
         step_margin: plan.totp_margin.unwrap_or(match plan.target {
             TargetSpec::Embedded { .. } => EMBEDDED_TOTP_MARGIN,
             _ => REMOTE_TOTP_MARGIN,
@@ -141,8 +150,9 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         keys: target.client.keys().cloned(),
     });
     let started = AtomicBool::new(false);
+    let late = std::sync::OnceLock::new();
     let stop = {
-        let attack = attack(plan, &flow, &target, &ctx, &started, on_tick);
+        let attack = attack(plan, &flow, &target, &ctx, (&started, &late), on_tick);
         tokio::pin!(attack);
         tokio::select! {
             ran = &mut attack => Stop::Ran(ran),
@@ -181,6 +191,16 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         target: &crate::target::display_url(ctx.client.base_url()),
         users: plan.users,
         client: if ctx.endpoint.is_some() { "connection" } else { "goose" },
+        flow_steps: measured.iter().map(|s| s.name().to_string()).collect(),
+        flow_thresholds: flow.thresholds.iter().map(|t| t.text.clone()).collect(),
+        shard: plan.shard.map(|shard| shard::ShardFacts {
+            index: shard.index,
+            count: shard.count,
+            total_users,
+            start_at: plan.start_at.map(shard::rfc3339_millis),
+            late_by_s: plan.start_at.map(|_| late.get().map_or(0.0, Duration::as_secs_f64)),
+        }),
+        merged: None,
         // goose stops the attack gracefully when its killswitch is set (by our first signal).
         interrupted: forced_stop || goose::is_killswitch_triggered() || signal.is_some(),
         signal,
@@ -196,6 +216,19 @@ pub fn is_html_report(file: &std::path::Path) -> bool {
 }
 
 impl LoadPlan {
+    /// This shard's part of the plan: its share of the users, of the arrival rate and of the
+    /// ramp (`rate × its users / all users`); the plan itself without `--shard`.
+    fn own_share(&self) -> Result<LoadPlan> {
+        let Some(shard) = self.shard else { return Ok(self.clone()) };
+        let share = |rate: Option<f64>| rate.map(|r| shard.share_rate(r, self.users));
+        Ok(LoadPlan {
+            users: shard.users(self.users)?,
+            rate: share(self.rate),
+            increase_rate: share(self.increase_rate),
+            ..self.clone()
+        })
+    }
+
     /// The report files goose writes (.json, .md); .html ones are ours.
     fn goose_report_files(&self) -> impl Iterator<Item = &PathBuf> {
         self.report_files.iter().filter(|f| !is_html_report(f))
@@ -245,13 +278,14 @@ fn check_options(config: &LoadPlan) -> Result<()> {
     Ok(())
 }
 
-/// Provisions every user's identity, then lets goose run the flow.
+/// Provisions every user's identity, waits for `--start-at` (saying in `late` how late the run
+/// began), then lets goose run the flow.
 async fn attack(
     plan: &LoadPlan,
     flow: &flows::Flow,
     target: &Target,
     ctx: &Arc<LoadContext>,
-    started: &AtomicBool,
+    (started, late): (&AtomicBool, &std::sync::OnceLock<Duration>),
     on_tick: Option<progress::OnTick>,
 ) -> Result<()> {
     let identities: Vec<_> = futures::stream::iter(0..plan.users)
@@ -284,6 +318,13 @@ async fn attack(
             .register_transaction(start)
             .register_transaction(run);
         goose = goose.register_scenario(goose_scenario);
+    }
+    if let Some(at) = plan.start_at {
+        // A signal while waiting abandons the run: nothing started, every user is deleted.
+        if let Ok(ahead) = at.duration_since(SystemTime::now()) {
+            tokio::time::sleep(ahead).await;
+        }
+        let _ = late.set(SystemTime::now().duration_since(at).unwrap_or_default());
     }
     let _ticker = on_tick.map(|on_tick| progress::Ticker::start(ctx.clone(), on_tick));
     started.store(true, Ordering::SeqCst);

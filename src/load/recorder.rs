@@ -1,18 +1,20 @@
 //! What a load run measures while it runs: per-step latency histograms (HDR, microseconds),
 //! failures by reason, flows, and live counters for the progress line; and, per step and per
-//! second, a time series (count, errors, p50/p90/p99). Memory stays bounded: each step keeps
-//! one live histogram for the current second, reduced to its five figures when the second
-//! ends, and at most [`MAX_SECONDS`] seconds are kept (later ones only count in the totals).
+//! second, a time series (count, errors, p50/p90/p99 and the second's own histogram, encoded).
+//! Memory stays bounded: each step keeps one live histogram for the current second, reduced to
+//! its figures and its compressed encoding when the second ends, and at most [`MAX_SECONDS`]
+//! seconds are kept (later ones only count in the totals). Seconds are wall-clock seconds: the
+//! recorder's second 0 begins at a whole Unix second, so shards' series line up.
 
+pub use super::hdr::histogram;
+use super::hdr::{Encoder, MAX_MICROS};
 use super::step::Step;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Highest latency a histogram holds (60 s, in microseconds); longer ones count as 60 s.
-const MAX_MICROS: u64 = 60_000_000;
 /// Most distinct (step, reason) pairs kept; a target whose answers vary without end cannot
 /// make the summary grow with the request count.
 const MAX_REASONS: usize = 64;
@@ -37,6 +39,8 @@ pub struct Recorder {
     expected_interval_us: Option<u64>,
     /// Nanoseconds after `base` of the first and the last measured answer.
     base: Instant,
+    /// The Unix second `base` is the start of.
+    base_unix: u64,
     first_ns: AtomicU64,
     last_ns: AtomicU64,
 }
@@ -55,6 +59,7 @@ struct StepData {
     /// [`MAX_SECONDS`] (smaller in tests).
     max_seconds: u64,
     truncated: bool,
+    encoder: Encoder,
 }
 
 impl StepData {
@@ -70,11 +75,12 @@ impl StepData {
             series: Vec::new(),
             max_seconds: MAX_SECONDS,
             truncated: false,
+            encoder: Encoder::default(),
         }
     }
 
     /// The figures of the current second, if it measured anything.
-    fn current_interval(&self) -> Option<Interval> {
+    fn current_interval(&mut self) -> Option<Interval> {
         (self.current_count > 0).then(|| Interval {
             second: self.second,
             count: self.current_count,
@@ -82,6 +88,7 @@ impl StepData {
             p50_us: self.current.value_at_quantile(0.50),
             p90_us: self.current.value_at_quantile(0.90),
             p99_us: self.current.value_at_quantile(0.99),
+            histogram: self.encoder.encode(&self.current),
         })
     }
 
@@ -105,8 +112,9 @@ impl StepData {
     }
 }
 
-/// One second of one step: requests answered in it, failures, latency percentiles (µs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One second of one step: requests answered in it, failures, latency percentiles (µs), and
+/// its histogram ([`super::hdr`] V2 + DEFLATE bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interval {
     /// Seconds since the recorder started (the summary counts from the first request).
     pub second: u64,
@@ -115,6 +123,7 @@ pub struct Interval {
     pub p50_us: u64,
     pub p90_us: u64,
     pub p99_us: u64,
+    pub histogram: Vec<u8>,
 }
 
 /// A (step, reason)'s count, and per second (sparse, in order) when it happened.
@@ -122,11 +131,6 @@ pub struct Interval {
 struct ErrorData {
     count: u64,
     per_second: Vec<(u64, u64)>,
-}
-
-/// An empty latency histogram (microseconds, 1 µs to 60 s, 3 significant digits).
-pub fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static bounds are valid")
 }
 
 /// What the progress line shows.
@@ -148,6 +152,8 @@ impl Default for Recorder {
 impl Recorder {
     /// A recorder; `expected_interval` switches on coordinated-omission correction.
     pub fn new(expected_interval: Option<Duration>) -> Recorder {
+        let (now, wall) = (Instant::now(), SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default());
+        let into_second = Duration::from_nanos(u64::from(wall.subsec_nanos()));
         Recorder {
             steps: std::array::from_fn(|_| Mutex::new(StepData::new())),
             errors: Mutex::new(BTreeMap::new()),
@@ -157,7 +163,8 @@ impl Recorder {
             requests: AtomicU64::new(0),
             failed_requests: AtomicU64::new(0),
             expected_interval_us: expected_interval.map(|d| (d.as_micros() as u64).clamp(1, MAX_MICROS)),
-            base: Instant::now(),
+            base: now.checked_sub(into_second).unwrap_or(now),
+            base_unix: wall.as_secs(),
             first_ns: AtomicU64::new(u64::MAX),
             last_ns: AtomicU64::new(0),
         }
@@ -249,18 +256,22 @@ impl Recorder {
     /// Everything recorded so far.
     pub fn measured(&self) -> Measured {
         // The series count from the second of the first request sent.
-        let first_second =
-            self.first_ns.load(Ordering::Relaxed).min(self.last_ns.load(Ordering::Relaxed)) / 1_000_000_000;
+        let last_ns = self.last_ns.load(Ordering::Relaxed);
+        let first_ns = self.first_ns.load(Ordering::Relaxed).min(last_ns);
+        let first_second = first_ns / 1_000_000_000;
+        let base = UNIX_EPOCH + Duration::from_secs(self.base_unix);
         let steps = Step::ALL
             .iter()
             .zip(&self.steps)
             .filter_map(|(step, data)| {
-                let data = data.lock().unwrap_or_else(|e| e.into_inner());
+                let mut data = data.lock().unwrap_or_else(|e| e.into_inner());
+                let room = (data.series.len() as u64) < data.max_seconds;
+                let current = data.current_interval().filter(|_| room);
                 let series = data
                     .series
                     .iter()
-                    .copied()
-                    .chain(data.current_interval().filter(|_| (data.series.len() as u64) < data.max_seconds))
+                    .cloned()
+                    .chain(current)
                     .map(|i| Interval { second: i.second.saturating_sub(first_second), ..i })
                     .collect();
                 (data.count > 0).then(|| StepMeasured {
@@ -288,6 +299,9 @@ impl Recorder {
             .collect();
         Measured {
             span: self.measured_span(),
+            started_at: base + Duration::from_nanos(first_ns),
+            ended_at: base + Duration::from_nanos(last_ns),
+            series_start_unix: self.base_unix + first_second,
             steps,
             errors,
             flows_completed: self.flows_completed(),
@@ -326,6 +340,11 @@ pub struct MeasuredError {
 pub struct Measured {
     /// From the first request sent to the last answer received.
     pub span: Duration,
+    /// When the first request was sent, and the last answer received (wall clock).
+    pub started_at: SystemTime,
+    pub ended_at: SystemTime,
+    /// The Unix second that is second 0 of every series (the second of the first request).
+    pub series_start_unix: u64,
     /// The steps that were measured, in [`Step::ALL`] order.
     pub steps: Vec<StepMeasured>,
     /// By (step, reason), sorted.
@@ -388,7 +407,8 @@ mod tests {
             data.current.saturating_record(micros);
             data.current_count += 1;
         }
-        let series: Vec<_> = data.series.iter().copied().chain(data.current_interval()).collect();
+        let current = data.current_interval();
+        let series: Vec<_> = data.series.iter().cloned().chain(current).collect();
         assert_eq!(series.len(), 2, "a second without answers has no point");
         assert_eq!((series[0].second, series[0].count), (0, 2));
         assert!(series[0].p99_us < 3_100 && series[0].p50_us < 1_100, "{:?}", series[0]);

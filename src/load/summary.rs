@@ -1,7 +1,9 @@
 //! The summary of a load run: one model, rendered as text (stdout) and JSON
 //! (`schemas/reports/load-summary.schema.json`).
 
+use super::hdr::serialize_base64;
 use super::recorder::Measured;
+use super::shard::{MergedFacts, ShardFacts, rfc3339_millis};
 use super::thresholds::{Metric, Threshold};
 use crate::error::{Cleanup, Interrupted, Outcome, Result, TargetError};
 use crate::signals::Signal;
@@ -47,6 +49,9 @@ pub struct StepSummary {
     pub series: Vec<SecondFigures>,
     /// The run was longer than the series keeps (24 h): later seconds are left out of it.
     pub series_truncated: bool,
+    /// The whole run's HDR histogram (µs), V2 + DEFLATE, base64: what `load merge` adds up.
+    #[serde(serialize_with = "serialize_base64")]
+    pub histogram: Vec<u8>,
 }
 
 /// One second of one step, latencies in microseconds from that second's own histogram.
@@ -58,6 +63,9 @@ pub struct SecondFigures {
     pub p50_us: u64,
     pub p90_us: u64,
     pub p99_us: u64,
+    /// That second's HDR histogram, encoded as the step's.
+    #[serde(serialize_with = "serialize_base64")]
+    pub histogram: Vec<u8>,
 }
 
 /// Failures in one second.
@@ -97,6 +105,19 @@ pub struct LoadSummary {
     pub client: String,
     pub users: usize,
     pub duration_s: f64,
+    /// When the first request was sent and the last answer received (RFC 3339, UTC, ms).
+    pub started_at: String,
+    pub ended_at: String,
+    /// The Unix second that is `second` 0 of every series and error count.
+    pub series_start_unix: u64,
+    /// The steps the flow measures, and the flow's own thresholds: what `load merge` checks
+    /// shards against and evaluates again.
+    pub flow_steps: Vec<String>,
+    pub flow_thresholds: Vec<String>,
+    /// `--shard K/N`: which share this run was; `null` for a whole run.
+    pub shard: Option<ShardFacts>,
+    /// `load merge`: the shards this summary joins; `null` for a run.
+    pub merged: Option<MergedFacts>,
     pub flows_completed: u64,
     pub flows_failed: u64,
     pub flows_per_second: f64,
@@ -134,7 +155,11 @@ pub struct RunFacts<'a> {
     pub target: &'a str,
     pub users: usize,
     /// `connection` or `goose`.
-    pub client: &'static str,
+    pub client: &'a str,
+    pub flow_steps: Vec<String>,
+    pub flow_thresholds: Vec<String>,
+    pub shard: Option<ShardFacts>,
+    pub merged: Option<MergedFacts>,
     pub interrupted: bool,
     pub signal: Option<Signal>,
     pub forced_stop: bool,
@@ -168,9 +193,11 @@ impl LoadSummary {
                             p50_us: i.p50_us,
                             p90_us: i.p90_us,
                             p99_us: i.p99_us,
+                            histogram: i.histogram.clone(),
                         })
                         .collect(),
                     series_truncated: s.series_truncated,
+                    histogram: super::hdr::encode(&s.histogram),
                 }
             })
             .collect();
@@ -199,6 +226,13 @@ impl LoadSummary {
             client: facts.client.into(),
             users: facts.users,
             duration_s: m.span.as_secs_f64(),
+            started_at: rfc3339_millis(m.started_at),
+            ended_at: rfc3339_millis(m.ended_at),
+            series_start_unix: m.series_start_unix,
+            flow_steps: facts.flow_steps,
+            flow_thresholds: facts.flow_thresholds,
+            shard: facts.shard,
+            merged: facts.merged,
             flows_completed: m.flows_completed,
             flows_failed: m.flows_failed,
             flows_per_second: m.flows_completed as f64 / seconds,
@@ -229,7 +263,9 @@ impl LoadSummary {
                 }
             })
             .collect();
-        summary.passed = summary.failed_requests == 0 && summary.thresholds.iter().all(|t| t.passed);
+        // A merge with a shard that was cut short did not measure the whole run.
+        let cut_short = summary.merged.is_some() && summary.interrupted;
+        summary.passed = summary.failed_requests == 0 && summary.thresholds.iter().all(|t| t.passed) && !cut_short;
         summary
     }
 
@@ -263,7 +299,7 @@ impl LoadSummary {
     /// The run's verdict: violations or thresholds fail it; an interrupted or idle run did not
     /// do its job.
     pub fn verdict(&self) -> Result<Outcome> {
-        if self.interrupted {
+        if self.interrupted && self.merged.is_none() {
             return Err(Interrupted {
                 signal: self.signal.unwrap_or(Signal::Interrupt),
                 after: Some(self.duration_s),
@@ -305,6 +341,38 @@ pub fn text(s: &LoadSummary) -> String {
         s.requests_per_second,
         s.totp_window_retries
     );
+    if let Some(shard) = &s.shard {
+        let start = shard.start_at.as_ref().map(|at| format!(" · start-at {at}")).unwrap_or_default();
+        let _ =
+            writeln!(out, "shard {}/{} · {} of {} users{start}", shard.index, shard.count, s.users, shard.total_users);
+    }
+    if let Some(merged) = &s.merged {
+        let indexes: Vec<String> = merged.shards.iter().map(|x| x.index.to_string()).collect();
+        let _ = writeln!(
+            out,
+            "merged {} of {} shards ({}) · rates over {} to {}",
+            merged.shards.len(),
+            merged.count,
+            indexes.join(", "),
+            s.started_at,
+            s.ended_at
+        );
+        if !merged.missing.is_empty() {
+            let missing: Vec<String> = merged.missing.iter().map(u32::to_string).collect();
+            let _ =
+                writeln!(out, "missing shards: {} (their share of users is not in these figures)", missing.join(", "));
+        }
+    }
+    let shards = s.shard.iter().chain(s.merged.iter().flat_map(|m| &m.shards));
+    for (shard, late) in shards.filter_map(|x| x.late().map(|late| (x, late))) {
+        let _ = writeln!(
+            out,
+            "shard {}/{} started {late:.1} s late (after --start-at {})",
+            shard.index,
+            shard.count,
+            shard.start_at.as_deref().unwrap_or("?")
+        );
+    }
     if let Some(interval) = s.co_expected_interval_ms {
         let _ = writeln!(
             out,
@@ -349,12 +417,23 @@ pub fn text(s: &LoadSummary) -> String {
         );
     }
     let verdict = if s.passed { "PASSED" } else { "FAILED" };
-    let _ = writeln!(out, "{verdict}{}", if s.interrupted { " (interrupted: the run was cut short)" } else { "" });
+    let cut = match (s.interrupted, s.merged.is_some()) {
+        (false, _) => "",
+        (true, false) => " (interrupted: the run was cut short)",
+        (true, true) => " (a shard was interrupted: the merged run was cut short)",
+    };
+    let _ = writeln!(out, "{verdict}{cut}");
     out
 }
 
 /// Writes the JSON summary (`schemas/reports/load-summary.schema.json`).
 pub fn render_json(s: &LoadSummary, out: &mut impl std::io::Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, s)?;
+    out.write_all(b"\n")
+}
+
+/// Writes the JSON summary as one line (`--json -`: the last line of stdout).
+pub fn render_json_line(s: &LoadSummary, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, s)?;
     out.write_all(b"\n")
 }

@@ -109,6 +109,11 @@ impl Provisioner {
         }
     }
 
+    /// Puts `tag` in the name of every user made from now on: `mfa-harness-<run>-<tag>-<n>`.
+    pub fn tag(&mut self, tag: &str) {
+        self.run_id = format!("{}-{tag}", self.run_id);
+    }
+
     fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
         self.ledger.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -161,6 +161,8 @@ impl Load {
             network: mfa_harness::client::Network::with_timeout(Duration::from_secs(5)),
             totp_margin: None,
             client: self.client,
+            shard: None,
+            start_at: None,
         }
     }
 
