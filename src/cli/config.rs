@@ -42,6 +42,10 @@ pub fn expand(args: Vec<OsString>, cli: &clap::Command) -> Result<Vec<OsString>>
         return Ok(args);
     };
     let command = args[at].to_string_lossy().into_owned();
+    // `load merge` reads summaries, not a target: no run's settings apply to it.
+    if command == "load" && args.get(at + 1).is_some_and(|a| a == "merge") {
+        return Ok(args);
+    }
     let settings = settings(&path, &text, &command)?;
     let flags = flags_of(cli, &path, &command, &settings, &args[at + 1..])?;
     let mut expanded = args[..=at].to_vec();

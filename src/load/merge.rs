@@ -326,3 +326,95 @@ fn combine(shards: &[ShardSummary]) -> Result<Measured> {
         expected_interval_us: interval.map(|ms| (ms * 1000.0).round() as u64),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::recorder::Recorder;
+    use serde_json::{Value, json};
+
+    /// A shard summary of `query-only` whose queries took `latencies` ms, edited by `edit`.
+    fn shard(dir: &Path, index: u32, latencies: std::ops::RangeInclusive<u64>, edit: fn(&mut Value)) -> PathBuf {
+        let recorder = Recorder::default();
+        for ms in latencies {
+            recorder.request(Step::Query, Duration::from_millis(ms), None);
+            recorder.flow(true);
+        }
+        let facts = RunFacts {
+            flow: "query-only",
+            target: "http://127.0.0.1:1",
+            users: 2,
+            client: "connection",
+            flow_steps: vec!["query".into()],
+            flow_thresholds: vec!["errors<0.1%".into()],
+            shard: Some(ShardFacts { index, count: 2, total_users: 4, start_at: None, late_by_s: None }),
+            merged: None,
+            interrupted: false,
+            signal: None,
+            forced_stop: false,
+            cleanup: Cleanup::default(),
+        };
+        let mut value = serde_json::to_value(LoadSummary::build(&recorder.measured(), facts, &[])).unwrap();
+        edit(&mut value);
+        let path = dir.join(format!("shard-{index}-{}.json", crate::ids::random_hex(4)));
+        std::fs::write(&path, value.to_string()).unwrap();
+        path
+    }
+
+    fn plan(files: Vec<PathBuf>, thresholds: &[&str]) -> MergePlan {
+        let thresholds = thresholds.iter().map(|t| Threshold::parse(t).unwrap()).collect();
+        MergePlan { files, thresholds, report_files: Vec::new() }
+    }
+
+    #[test]
+    fn merged_percentiles_are_those_of_every_sample_in_one_histogram() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = vec![shard(dir.path(), 1, 101..=300, |_| {}), shard(dir.path(), 0, 1..=100, |_| {})];
+        let merged = merge(&plan(files, &["query.p50<=100ms"])).unwrap();
+        let mut one = histogram();
+        for ms in 1..=300 {
+            one.record(ms * 1000).unwrap();
+        }
+        let query = &merged.steps[0];
+        assert_eq!((query.count, merged.requests, merged.flows_completed, merged.users), (300, 300, 300, 4));
+        assert_eq!(query.latency, crate::load::summary::Latency::of(&one));
+        assert_eq!(hdr::decode(&query.histogram).unwrap(), one);
+        assert_eq!(query.series.iter().map(|s| s.count).sum::<u64>(), 300);
+        let facts = merged.merged.as_ref().unwrap();
+        assert_eq!((facts.count, facts.shards.len(), facts.missing.len()), (2, 2, 0));
+        assert_eq!(facts.shards[0].index, 0, "shards in index order");
+        let texts: Vec<&str> = merged.thresholds.iter().map(|t| t.threshold.as_str()).collect();
+        assert_eq!(texts, ["errors<0.1%", "query.p50<=100ms"], "the flow's threshold, then the command line's");
+        assert!(!merged.thresholds[1].passed && !merged.passed, "p50 of 1..=300 ms is about 150 ms");
+        assert_eq!(merged.verdict().unwrap(), crate::Outcome::Failed);
+    }
+
+    #[test]
+    fn summaries_of_different_runs_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let zero = shard(d, 0, 1..=3, |_| {});
+        type Edit = fn(&mut Value);
+        let cases: [(Edit, &str); 7] = [
+            (|v| v["shard"]["count"] = json!(3), "shard counts (N) 2 and 3"),
+            (|v| v["target"] = json!("http://127.0.0.1:2"), "targets http://127.0.0.1:1 and http://127.0.0.1:2"),
+            (|v| v["flow_steps"] = json!(["query", "list"]), "ran different definitions of the flow query-only"),
+            (|v| v["shard"]["index"] = json!(0), "are both shard 0/2"),
+            (|v| v["merged"] = json!({"count": 2}), "is already a merged summary"),
+            (|v| v["steps"][0]["histogram"] = json!("HISTFAAAAA=="), "the query histogram is not valid"),
+            (|v| v["shard"]["index"] = json!(5), "names shard 5/2, which cannot be"),
+        ];
+        for (edit, why) in cases {
+            let err = merge(&plan(vec![zero.clone(), shard(d, 1, 1..=3, edit)], &[])).unwrap_err();
+            assert!(matches!(err, crate::Error::Usage(UsageError::Merge { .. })), "{why}: {err}");
+            let err = err.to_string();
+            assert!(err.starts_with("load merge: ") && err.contains(why), "{why}: {err}");
+        }
+        let err = merge(&plan(vec![zero.clone()], &["bind.p95<50ms"])).unwrap_err().to_string();
+        assert!(err.contains("does not measure 'bind'"), "{err}");
+        let log = d.join("kubectl-logs.txt");
+        let line = std::fs::read_to_string(&zero).unwrap();
+        std::fs::write(&log, format!("mfa-harness load · flow query-only\nPASSED\n{line}\n")).unwrap();
+        assert_eq!(merge(&plan(vec![log], &[])).unwrap().requests, 3, "a log whose last line is the summary");
+    }
+}

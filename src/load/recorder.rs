@@ -378,6 +378,19 @@ mod tests {
     }
 
     #[test]
+    fn seconds_are_wall_clock_seconds_and_each_keeps_its_histogram() {
+        let recorder = Recorder::default();
+        recorder.request(Step::Query, Duration::from_millis(2), None);
+        let measured = recorder.measured();
+        let started = measured.started_at.duration_since(UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(measured.series_start_unix, started, "second 0 is the Unix second of the first request");
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        assert!(now - started <= 1 && measured.ended_at >= measured.started_at);
+        let second = super::super::hdr::decode(&measured.steps[0].series[0].histogram).unwrap();
+        assert_eq!((second.len(), second.max() / 1000), (1, 2));
+    }
+
+    #[test]
     fn without_a_rate_latency_is_as_measured() {
         let recorder = Recorder::default();
         recorder.request(Step::Bind, Duration::from_millis(1), None);

@@ -63,18 +63,21 @@ impl Shard {
 
     /// This shard's users out of `users`; a shard left with none is a usage error.
     pub fn users(self, users: usize) -> Result<usize> {
+        let count = self.count as usize;
         match self.share(users) {
-            0 => Err(flag(
-                "--shard",
-                format!(
-                    "{self} has no users: --users {users} over {} shards leaves shards {}..{} without any; give \
-                     --users {} or more, or fewer shards",
-                    self.count,
-                    users,
-                    self.count - 1,
-                    self.count
-                ),
-            )),
+            0 => {
+                let idle = if users + 1 == count {
+                    format!("shard {users}")
+                } else {
+                    format!("shards {users} to {}", count - 1)
+                };
+                let problem = format!(
+                    "{}/{count} has no users: --users {users} over {count} shards leaves {idle} without any; give \
+                     --users {count} or more, or fewer shards",
+                    self.index
+                );
+                Err(flag("--shard", problem))
+            }
             n => Ok(n),
         }
     }
@@ -194,7 +197,9 @@ mod tests {
     fn a_shard_without_users_is_refused() {
         assert_eq!(Shard { index: 2, count: 4 }.users(3).unwrap(), 1);
         let err = Shard { index: 3, count: 4 }.users(3).unwrap_err().to_string();
-        assert!(err.starts_with("--shard shard 3/4 has no users: --users 3 over 4 shards"), "{err}");
+        assert!(err.starts_with("--shard 3/4 has no users: --users 3 over 4 shards leaves shard 3 without"), "{err}");
+        let err = Shard { index: 1, count: 4 }.users(1).unwrap_err().to_string();
+        assert!(err.contains("leaves shards 1 to 3 without any"), "{err}");
         assert!(err.contains("--users 4 or more"), "{err}");
     }
 
