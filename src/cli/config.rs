@@ -3,7 +3,7 @@
 //! after a command (`[check]`, `[load]`, `[snapshot]`, `[serve]`) applies to it alone and
 //! wins over the top. A flag on the command line wins over both (a list flag given on the
 //! command line replaces the file's list). Values: strings, numbers, `true` (a switch is on;
-//! `false` leaves it off) and arrays for repeatable flags.
+//! `false` leaves it off) and arrays for repeatable flags. `load merge` takes none of them.
 //!
 //! ```toml
 //! target = "https://iam.example.internal"

@@ -206,6 +206,10 @@ fn merge_refuses_shards_that_do_not_belong_together() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("merged 1 of 2 shards (0)") && text.contains("missing shards: 1"), "{text}");
+    // A config file's [load] settings are a run's; `load merge` takes none of them.
+    std::fs::write(path("c.toml"), "[load]\nusers = 4\nflow = \"lifecycle\"\n").unwrap();
+    let out = run(&["--config", &path("c.toml"), "load", "merge", &path("a0.json")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
