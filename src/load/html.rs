@@ -158,6 +158,7 @@ pub fn render(s: &LoadSummary) -> String {
                         "flows: " (s.flows_completed) " completed, " (s.flows_failed) " failed, " (format!("{:.1}", s.flows_per_second)) "/s · requests: "
                         (s.requests) " (" (s.failed_requests) " failed), " (format!("{:.1}", s.requests_per_second)) "/s · totp-window retries: " (s.totp_window_retries)
                     }
+                    @for line in super::summary::shard_lines(s) { p.muted { (line) } }
                     @if let Some(interval) = s.co_expected_interval_ms {
                         p.muted { "Latencies corrected for coordinated omission: each user was due to run each step every " (format!("{interval:.1}")) " ms." }
                     }

@@ -341,37 +341,8 @@ pub fn text(s: &LoadSummary) -> String {
         s.requests_per_second,
         s.totp_window_retries
     );
-    if let Some(shard) = &s.shard {
-        let start = shard.start_at.as_ref().map(|at| format!(" · start-at {at}")).unwrap_or_default();
-        let _ =
-            writeln!(out, "shard {}/{} · {} of {} users{start}", shard.index, shard.count, s.users, shard.total_users);
-    }
-    if let Some(merged) = &s.merged {
-        let indexes: Vec<String> = merged.shards.iter().map(|x| x.index.to_string()).collect();
-        let _ = writeln!(
-            out,
-            "merged {} of {} shards ({}) · rates over {} to {}",
-            merged.shards.len(),
-            merged.count,
-            indexes.join(", "),
-            s.started_at,
-            s.ended_at
-        );
-        if !merged.missing.is_empty() {
-            let missing: Vec<String> = merged.missing.iter().map(u32::to_string).collect();
-            let _ =
-                writeln!(out, "missing shards: {} (their share of users is not in these figures)", missing.join(", "));
-        }
-    }
-    let shards = s.shard.iter().chain(s.merged.iter().flat_map(|m| &m.shards));
-    for (shard, late) in shards.filter_map(|x| x.late().map(|late| (x, late))) {
-        let _ = writeln!(
-            out,
-            "shard {}/{} started {late:.1} s late (after --start-at {})",
-            shard.index,
-            shard.count,
-            shard.start_at.as_deref().unwrap_or("?")
-        );
+    for line in shard_lines(s) {
+        let _ = writeln!(out, "{line}");
     }
     if let Some(interval) = s.co_expected_interval_ms {
         let _ = writeln!(
@@ -424,6 +395,39 @@ pub fn text(s: &LoadSummary) -> String {
     };
     let _ = writeln!(out, "{verdict}{cut}");
     out
+}
+
+/// What the text and HTML summaries say of a shard or a merge: which share, which shards, which
+/// are missing, which began late.
+pub fn shard_lines(s: &LoadSummary) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(shard) = &s.shard {
+        let start = shard.start_at.as_ref().map(|at| format!(" · start-at {at}")).unwrap_or_default();
+        lines
+            .push(format!("shard {}/{} · {} of {} users{start}", shard.index, shard.count, s.users, shard.total_users));
+    }
+    if let Some(merged) = &s.merged {
+        let indexes: Vec<String> = merged.shards.iter().map(|x| x.index.to_string()).collect();
+        lines.push(format!(
+            "merged {} of {} shards ({}) · rates over {} to {}",
+            merged.shards.len(),
+            merged.count,
+            indexes.join(", "),
+            s.started_at,
+            s.ended_at
+        ));
+        if !merged.missing.is_empty() {
+            let missing: Vec<String> = merged.missing.iter().map(u32::to_string).collect();
+            lines
+                .push(format!("missing shards: {} (their share of users is not in these figures)", missing.join(", ")));
+        }
+    }
+    let shards = s.shard.iter().chain(s.merged.iter().flat_map(|m| &m.shards));
+    for (shard, late) in shards.filter_map(|x| x.late().map(|late| (x, late))) {
+        let at = shard.start_at.as_deref().unwrap_or("?");
+        lines.push(format!("shard {}/{} started {late:.1} s late (after --start-at {at})", shard.index, shard.count));
+    }
+    lines
 }
 
 /// Writes the JSON summary (`schemas/reports/load-summary.schema.json`).

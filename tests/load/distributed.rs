@@ -111,7 +111,8 @@ fn four_shards_merge_into_the_figures_of_one_histogram() {
     assert!(text.contains("merged 4 of 4 shards (0, 1, 2, 3)") && text.contains("· 10 users ·"), "{text}");
     let merged = read_json(&dir.path().join("merged.json"));
     schema::assert_valid(schema::LOAD_SUMMARY, &merged);
-    assert!(std::fs::read_to_string(dir.path().join("merged.html")).unwrap().contains("10 users"));
+    let html = std::fs::read_to_string(dir.path().join("merged.html")).unwrap();
+    assert!(html.contains("10 users") && html.contains("merged 4 of 4 shards (0, 1, 2, 3)"), "{html}");
     assert_eq!(merged["merged"]["missing"], serde_json::json!([]));
     assert_eq!(merged["shard"], Value::Null);
     for field in ["flows_completed", "flows_failed", "requests", "failed_requests", "totp_window_retries"] {
