@@ -1,5 +1,6 @@
 //! `check --pool FILE`: two pre-made users serve every case in turn; their devices are reset
-//! after each case, and the pool file's secrets never reach the report.
+//! after each case, and the pool file's secrets never reach the report; a shard of a load run
+//! takes its own slice of the file.
 
 use crate::common::config::{self, Check};
 use mfa_harness::api::models::CreateUser;
