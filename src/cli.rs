@@ -11,6 +11,7 @@ use crate::target::display_url;
 use crate::totp::Seed;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 pub mod config;
+mod live;
 mod manual;
 mod network;
 mod serve;
@@ -282,6 +283,8 @@ pub struct LoadArgs {
     /// reqwest client (its connection pool). Both share the TLS and proxy settings.
     #[arg(long, value_enum, default_value_t = ClientArg::Connection)]
     pub client: ClientArg,
+    #[command(flatten)]
+    pub live: live::LiveArgs,
 }
 
 /// `load --client`.
@@ -313,7 +316,8 @@ impl LoadArgs {
                 ClientArg::Goose => LoadClient::Goose,
             },
         };
-        Ok((plan, LoadOutput { json: self.json }))
+        let progress = self.live.mode(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        Ok((plan, LoadOutput { json: self.json, metrics_listen: self.live.metrics_listen, progress }))
     }
 }
 

@@ -5,9 +5,11 @@
 //! ([`transport`]: its own keep-alive connection, or goose's client) and records them in our
 //! own [`recorder`], whose figures every report shows.
 
+pub mod answers;
 pub mod exchange;
 pub mod flows;
 pub mod html;
+pub mod metrics;
 pub mod progress;
 pub mod recorder;
 pub mod session;
@@ -86,10 +88,20 @@ enum Stop {
     Forced,
 }
 
+/// What a run reports while it goes, besides its summary.
+#[derive(Default)]
+pub struct Hooks {
+    /// Called with the counters every `.0` (the progress line).
+    pub on_tick: Option<(Duration, progress::OnTick)>,
+    /// Where `/metrics` is served during the run (`--metrics-listen`).
+    pub metrics: Option<metrics::Listener>,
+}
+
 /// Runs the load test and returns its summary (thresholds evaluated). A signal (SIGINT, SIGTERM, SIGHUP): the first stops
 /// goose gracefully (before goose has started, it abandons the run), a second skips the wait;
 /// either way every user the run created is deleted before this returns.
-pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Result<LoadSummary> {
+pub async fn execute(plan: &LoadPlan, hooks: Hooks) -> Result<LoadSummary> {
+    let Hooks { on_tick, metrics } = hooks;
     let flow = flows::find(&plan.flow, plan.scenarios.as_deref())?;
     let measured = flow.measured_steps();
     let mut thresholds = flow.thresholds.clone();
@@ -140,6 +152,7 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         headers: plan.network.headers.clone(),
         keys: target.client.keys().cloned(),
     });
+    let _metrics = metrics.map(|listener| metrics::Server::start(listener, ctx.clone())).transpose()?;
     let started = AtomicBool::new(false);
     let stop = {
         let attack = attack(plan, &flow, &target, &ctx, &started, on_tick);
@@ -252,7 +265,7 @@ async fn attack(
     target: &Target,
     ctx: &Arc<LoadContext>,
     started: &AtomicBool,
-    on_tick: Option<progress::OnTick>,
+    on_tick: Option<(Duration, progress::OnTick)>,
 ) -> Result<()> {
     let identities: Vec<_> = futures::stream::iter(0..plan.users)
         .map(|_| target.acquire())
@@ -285,7 +298,7 @@ async fn attack(
             .register_transaction(run);
         goose = goose.register_scenario(goose_scenario);
     }
-    let _ticker = on_tick.map(|on_tick| progress::Ticker::start(ctx.clone(), on_tick));
+    let _ticker = on_tick.map(|(every, on_tick)| progress::Ticker::start(ctx.clone(), every, on_tick));
     started.store(true, Ordering::SeqCst);
     goose.execute().await.map_err(|e| match e {
         GooseError::InvalidOption { option, value, detail } => UsageError::Goose { option, value, detail }.into(),

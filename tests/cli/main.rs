@@ -9,6 +9,7 @@ mod check;
 mod config;
 mod explore;
 mod hardening;
+mod live;
 mod load;
 mod prefix;
 mod proxy;

@@ -166,7 +166,7 @@ impl Load {
 
     /// Runs the load and returns its summary.
     pub async fn execute(&self) -> LoadSummary {
-        load::execute(&self.config(), None).await.expect("the load runs")
+        load::execute(&self.config(), load::Hooks::default()).await.expect("the load runs")
     }
 }
 
