@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod progress;
 pub mod recorder;
 pub mod session;
+pub mod shape;
 pub mod state;
 pub mod step;
 pub mod summary;
@@ -44,7 +45,13 @@ pub struct LoadPlan {
     pub users: usize,
     /// Users started per second (default: all within the first second).
     pub increase_rate: Option<f64>,
+    /// How long every user runs once all have started (unused with stages or iterations).
     pub run_time: Duration,
+    /// `--stages`: users ramped stage by stage in place of `users`/`increase_rate`/`run_time`
+    /// (`users` is then the peak).
+    pub stages: Vec<shape::Stage>,
+    /// `--iterations`: each user runs its flow this many times, then stops (no run time).
+    pub iterations: Option<usize>,
     /// Constant arrival rate in flows per second (goose throttling).
     pub rate: Option<f64>,
     /// The command line's thresholds (the flow's own are added).
@@ -116,9 +123,12 @@ pub async fn execute(plan: &LoadPlan, hooks: Hooks) -> Result<LoadSummary> {
         target = Target::open(&plan.target, &plan.network) => target?,
         signal = interrupts.next() => return Err(Interrupted::before_any_user(signal).into()),
     };
-    if let Some(capacity) = target.capacity().filter(|c| *c < plan.users) {
+    if let Some(capacity) = target.capacity().filter(|c| *c < plan.identities()) {
         target.close(&interrupts).await;
-        let problem = format!("--users {} needs as many identities; the pool file has {capacity}", plan.users);
+        let problem = match plan.stages.is_empty() {
+            true => format!("--users {} needs as many identities; the pool file has {capacity}", plan.users),
+            false => format!("--stages start {} users in all; the pool file has {capacity}", plan.identities()),
+        };
         return Err(UsageError::Pool { problem }.into());
     }
     let ctx = Arc::new(LoadContext {
@@ -213,6 +223,12 @@ impl LoadPlan {
     fn goose_report_files(&self) -> impl Iterator<Item = &PathBuf> {
         self.report_files.iter().filter(|f| !is_html_report(f))
     }
+
+    /// Identities the run needs: one per user started (with stages, every ramp up starts new
+    /// users).
+    pub fn identities(&self) -> usize {
+        if self.stages.is_empty() { self.users } else { shape::users_started(&self.stages) }
+    }
 }
 
 /// Checks what can be checked before any user is made.
@@ -252,8 +268,24 @@ fn check_options(config: &LoadPlan) -> Result<()> {
         let problem = "must be at most 20s of the 30-s TOTP step".into();
         return Err(UsageError::Flag { flag: "--totp-margin", problem }.into());
     }
-    if config.run_time < Duration::from_secs(1) {
-        return Err(UsageError::Flag { flag: "--run-time", problem: "must be at least 1s".into() }.into());
+    if config.stages.is_empty() && config.iterations.is_none() {
+        if config.run_time < Duration::from_secs(1) {
+            return Err(UsageError::Flag { flag: "--run-time", problem: "must be at least 1s".into() }.into());
+        }
+        shape::whole_seconds(config.run_time).map_err(|problem| UsageError::Flag { flag: "--run-time", problem })?;
+    }
+    if config.iterations == Some(0) {
+        return Err(UsageError::Flag { flag: "--iterations", problem: "must be at least 1".into() }.into());
+    }
+    if !config.stages.is_empty() && config.rate.is_some() {
+        let problem = "a constant arrival rate needs a constant number of users (its coordinated-omission \
+                       correction counts on it): use --stages or --rate, not both"
+            .to_string();
+        return Err(UsageError::Flag { flag: "--stages", problem }.into());
+    }
+    if !config.stages.is_empty() && config.iterations.is_some() {
+        let problem = "goose runs either a test plan or a number of iterations: give one of them".to_string();
+        return Err(UsageError::Flag { flag: "--stages", problem }.into());
     }
     Ok(())
 }
@@ -267,7 +299,7 @@ async fn attack(
     started: &AtomicBool,
     on_tick: Option<(Duration, progress::OnTick)>,
 ) -> Result<()> {
-    let identities: Vec<_> = futures::stream::iter(0..plan.users)
+    let identities: Vec<_> = futures::stream::iter(0..plan.identities())
         .map(|_| target.acquire())
         .buffer_unordered(16)
         .collect::<Vec<_>>()
@@ -280,6 +312,10 @@ async fn attack(
     let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(plan.network.timeout).gzip(false);
     let mut goose = GooseAttack::initialize_with_config(goose_configuration(plan, flow, target.client.base_url()))
         .and_then(|g| g.set_client_builder_without_cookies(client))
+        .and_then(|g| match plan.stages.is_empty() {
+            true => Ok(g),
+            false => g.set_default(GooseDefault::TestPlan, shape::goose_test_plan(&plan.stages).as_str()).map(|g| *g),
+        })
         .map_err(|e| InternalError::Load { what: "could not set up goose", detail: goose_error(&e) })?;
     for scenario in &flow.scenarios {
         let shared = Arc::new(scenario.clone());
@@ -300,6 +336,10 @@ async fn attack(
     }
     let _ticker = on_tick.map(|(every, on_tick)| progress::Ticker::start(ctx.clone(), every, on_tick));
     started.store(true, Ordering::SeqCst);
+    // With a test plan or iterations goose 0.19 prints "N users launched." on stdout whatever
+    // `quiet` says; stdout is the summary's (and `--json -`'s), so goose's is silenced while it
+    // runs (the core itself prints nothing; a second gag, or none possible, leaves it as it is).
+    let _gag = (!plan.stages.is_empty() || plan.iterations.is_some()).then(gag::Gag::stdout).and_then(|g| g.ok());
     goose.execute().await.map_err(|e| match e {
         GooseError::InvalidOption { option, value, detail } => UsageError::Goose { option, value, detail }.into(),
         _ => crate::Error::from(InternalError::Load { what: "the load test failed to run", detail: goose_error(&e) }),
@@ -321,9 +361,15 @@ fn goose_error(e: &GooseError) -> String {
 fn goose_configuration(config: &LoadPlan, flow: &flows::Flow, host: &str) -> GooseConfiguration {
     let mut g = GooseConfiguration::default();
     g.host = Some(host.to_string());
-    g.users = Some(config.users);
-    g.increase_rate = Some(format!("{}", config.increase_rate.unwrap_or(config.users as f64)));
-    g.run_time = Some(format!("{}", config.run_time.as_secs().max(1)));
+    // With stages, goose's test plan (set as a default) says how many users run when.
+    if config.stages.is_empty() {
+        g.users = Some(config.users);
+        g.increase_rate = Some(format!("{}", config.increase_rate.unwrap_or(config.users as f64)));
+        match config.iterations {
+            Some(iterations) => g.iterations = Some(iterations),
+            None => g.run_time = Some(format!("{}", config.run_time.as_secs().max(1))),
+        }
+    }
     // The telnet controller listens on 127.0.0.1:5116 unless switched off; the WebSocket
     // controller and the dashboard are off by default in goose 0.19 (and `no_websocket` is
     // deprecated there), so they stay untouched.

@@ -15,6 +15,7 @@ mod prefix;
 mod proxy;
 mod secrets;
 mod serve;
+mod shape;
 mod signals;
 mod snapshot;
 mod throttle;

@@ -153,6 +153,8 @@ impl Load {
             users: self.users,
             increase_rate: None,
             run_time: self.run_time,
+            stages: Vec::new(),
+            iterations: None,
             rate: None,
             thresholds: self.thresholds.clone(),
             report_files: Vec::new(),
