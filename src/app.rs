@@ -11,6 +11,7 @@ use crate::{Outcome, openapi, reference, sanitize, schemas, signals};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One command, as plain data.
 #[derive(Debug)]
@@ -57,6 +58,20 @@ pub struct CheckOutput {
 pub struct LoadOutput {
     /// The summary as JSON (`schemas/reports/load-summary.schema.json`).
     pub json: Option<SummaryJson>,
+    /// `--metrics-listen`.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    pub progress: ProgressMode,
+}
+
+/// Where `load`'s progress goes (stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProgressMode {
+    /// One line redrawn every second.
+    Tty,
+    /// A line of its own at this interval.
+    Plain(Duration),
+    #[default]
+    None,
 }
 
 /// Where the JSON summary goes.
@@ -228,16 +243,29 @@ fn load(plan: LoadPlan, output: LoadOutput) -> Result<Outcome> {
     for path in &plan.report_files {
         check_writable(if load::is_html_report(path) { "the HTML report" } else { "the goose report" }, path)?;
     }
-    let on_tick: Option<progress::OnTick> = std::io::stderr().is_terminal().then(|| {
-        Arc::new(|tick: &progress::Tick| {
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[2K{}", progress::line(tick));
-            let _ = stderr.flush();
-        }) as progress::OnTick
-    });
-    let ticking = on_tick.is_some();
-    let summary = runtime()?.block_on(load::execute(&plan, on_tick));
-    if ticking {
+    let on_tick: Option<(Duration, progress::OnTick)> = match output.progress {
+        ProgressMode::Tty => Some((
+            Duration::from_secs(1),
+            Arc::new(|tick: &progress::Tick| {
+                let mut stderr = std::io::stderr().lock();
+                let _ = write!(stderr, "\r\x1b[2K{}", progress::line(tick));
+                let _ = stderr.flush();
+            }),
+        )),
+        ProgressMode::Plain(every) => Some((
+            every,
+            Arc::new(|tick: &progress::Tick| {
+                let _ = writeln!(std::io::stderr().lock(), "progress: {}", progress::line(tick).trim_start());
+            }),
+        )),
+        ProgressMode::None => None,
+    };
+    let metrics = output.metrics_listen.map(load::metrics::Listener::bind).transpose()?;
+    if let Some(address) = metrics.as_ref().and_then(|m| m.local_addr()) {
+        let _ = writeln!(std::io::stderr().lock(), "metrics: serving OpenMetrics at http://{address}/metrics");
+    }
+    let summary = runtime()?.block_on(load::execute(&plan, load::Hooks { on_tick, metrics }));
+    if output.progress == ProgressMode::Tty {
         let mut stderr = std::io::stderr().lock();
         let _ = write!(stderr, "\r\x1b[2K");
         let _ = stderr.flush();

@@ -10,6 +10,7 @@ use crate::target::display_url;
 use crate::totp::Seed;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 pub mod config;
+mod live;
 pub mod load;
 mod manual;
 mod network;
@@ -208,6 +209,8 @@ impl Cli {
     }
 }
 
+// Parsed once per process and matched at once: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the contract cases against a target (the embedded reference server by default).

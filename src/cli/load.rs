@@ -27,9 +27,17 @@ pub struct LoadArgs {
     /// Users started per second [default: all of them within the first second].
     #[arg(long, value_name = "PER_S")]
     pub increase_rate: Option<f64>,
-    /// How long to run once every user has started, e.g. 10s, 1m (whole seconds).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub run_time: Duration,
+    /// How long to run once every user has started, e.g. 10s, 1m (whole seconds) [default: 10s].
+    #[arg(long, value_parser = parse_duration, conflicts_with_all = ["stages", "iterations"])]
+    pub run_time: Option<Duration>,
+    /// Ramp users stage by stage, DUR:USERS,…: e.g. 30s:100,2m:100,30s:0 ramps to 100 users over
+    /// 30 s, holds them 2 min, stops them over 30 s (whole seconds; in place of --users).
+    #[arg(long, value_name = "STAGES", value_parser = parse_stages, conflicts_with_all = ["users", "increase_rate", "iterations"])]
+    pub stages: Option<StagesArg>,
+    /// Each user runs the flow N times, then stops; the run ends when every user has (per
+    /// user: --users 8 --iterations 10 runs 80 flows).
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<usize>,
     /// Constant arrival rate in flows per second (goose's throttle). Latency is measured from
     /// when a request is let through and corrected for coordinated omission.
     #[arg(long, value_name = "PER_S")]
@@ -70,6 +78,8 @@ pub struct LoadArgs {
     /// reqwest client (its connection pool). Both share the TLS and proxy settings.
     #[arg(long, value_enum, default_value_t = ClientArg::Connection)]
     pub client: ClientArg,
+    #[command(flatten)]
+    pub live: super::live::LiveArgs,
 }
 
 /// `load --client`.
@@ -79,6 +89,14 @@ pub enum ClientArg {
     Goose,
 }
 
+/// `--stages`: a list in one value (a `Vec` field would make clap expect one per flag).
+#[derive(Debug, Clone)]
+pub struct StagesArg(Vec<crate::load::shape::Stage>);
+
+fn parse_stages(text: &str) -> std::result::Result<StagesArg, String> {
+    crate::load::shape::parse_stages(text, crate::flags::MAX_USERS).map(StagesArg)
+}
+
 impl LoadArgs {
     pub fn into_plan(self) -> Result<(LoadPlan, LoadOutput)> {
         let network = self.target.network.clone().into_network()?;
@@ -86,9 +104,11 @@ impl LoadArgs {
         let plan = LoadPlan {
             target: self.target.into_spec()?,
             flow: self.flow,
-            users: self.users,
+            users: self.stages.as_ref().map_or(self.users, |s| crate::load::shape::peak_users(&s.0)),
             increase_rate: self.increase_rate,
-            run_time: self.run_time,
+            run_time: self.run_time.unwrap_or(Duration::from_secs(10)),
+            stages: self.stages.clone().map(|s| s.0).unwrap_or_default(),
+            iterations: self.iterations,
             rate: self.rate,
             thresholds,
             report_files: self.report_files,
@@ -103,7 +123,9 @@ impl LoadArgs {
             shard: self.shard,
             start_at: self.start_at,
         };
-        Ok((plan, LoadOutput { json: self.json.map(SummaryJson::from) }))
+        let progress = self.live.mode(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        let json = self.json.map(SummaryJson::from);
+        Ok((plan, LoadOutput { json, metrics_listen: self.live.metrics_listen, progress }))
     }
 }
 
@@ -157,6 +179,6 @@ impl MergeArgs {
             }
         }
         let plan = MergePlan { files: self.files, thresholds, report_files: self.report_files };
-        Ok((plan, LoadOutput { json: self.json.map(SummaryJson::from) }))
+        Ok((plan, LoadOutput { json: self.json.map(SummaryJson::from), ..LoadOutput::default() }))
     }
 }

@@ -1,6 +1,7 @@
 //! One measured step: waits for its turn (throttle, TOTP margin), sends it over the session's
 //! transport, judges the answer against the contract and records it.
 
+use super::answers::Outcome;
 use super::state::{LoadContext, Session};
 use super::step::Step;
 use super::transport;
@@ -93,12 +94,14 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
         Ok((status, body)) => (status, body.clone()),
         Err(transport::Unread::NoAnswer(reason)) => {
             ctx.recorder.request(step, elapsed, Some(reason));
+            ctx.recorder.answers.count(step, None, Outcome::Violation);
             transport::tell_goose(user, step, sent, None, Some(reason)).await?;
             return Ok(false);
         }
         Err(transport::Unread::TooLarge { status }) => {
             let reason = format!("status {status}: the body exceeds {} bytes (--max-body)", ctx.max_body);
             ctx.recorder.request(step, elapsed, Some(&reason));
+            ctx.recorder.answers.count(step, Some(status), Outcome::Violation);
             transport::tell_goose(user, step, sent, Some(status), Some(&reason)).await?;
             return Ok(false);
         }
@@ -108,6 +111,7 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
         && refused_for_totp(user.get_session_data_unchecked::<Session>().device.as_ref().map(|d| &d.seed), now)
     {
         ctx.recorder.request(step, elapsed, None);
+        ctx.recorder.answers.count(step, Some(status), Outcome::TotpWindow);
         ctx.recorder.totp_window();
         transport::tell_goose(user, step, sent, Some(status), None).await?;
         return Ok(false);
@@ -118,6 +122,7 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
     let failure =
         if session.is_last_good(step, status, &body) { None } else { judge(ctx, step, session, status, &body) };
     ctx.recorder.request(step, elapsed, failure.as_deref());
+    ctx.recorder.answers.count(step, Some(status), if failure.is_some() { Outcome::Violation } else { Outcome::Ok });
     transport::tell_goose(user, step, sent, Some(status), failure.as_deref()).await?;
     if failure.is_some() {
         return Ok(false);

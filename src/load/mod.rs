@@ -5,14 +5,17 @@
 //! ([`transport`]: its own keep-alive connection, or goose's client) and records them in our
 //! own [`recorder`], whose figures every report shows.
 
+pub mod answers;
 pub mod exchange;
 pub mod flows;
 pub mod hdr;
 pub mod html;
 pub mod merge;
+pub mod metrics;
 pub mod progress;
 pub mod recorder;
 pub mod session;
+pub mod shape;
 pub mod shard;
 pub mod state;
 pub mod step;
@@ -45,7 +48,13 @@ pub struct LoadPlan {
     pub users: usize,
     /// Users started per second (default: all within the first second).
     pub increase_rate: Option<f64>,
+    /// How long every user runs once all have started (unused with stages or iterations).
     pub run_time: Duration,
+    /// `--stages`: users ramped stage by stage in place of `users`/`increase_rate`/`run_time`
+    /// (`users` is then the peak).
+    pub stages: Vec<shape::Stage>,
+    /// `--iterations`: each user runs its flow this many times, then stops (no run time).
+    pub iterations: Option<usize>,
     /// Constant arrival rate in flows per second (goose throttling).
     pub rate: Option<f64>,
     /// The command line's thresholds (the flow's own are added).
@@ -93,10 +102,20 @@ enum Stop {
     Forced,
 }
 
+/// What a run reports while it goes, besides its summary.
+#[derive(Default)]
+pub struct Hooks {
+    /// Called with the counters every `.0` (the progress line).
+    pub on_tick: Option<(Duration, progress::OnTick)>,
+    /// Where `/metrics` is served during the run (`--metrics-listen`).
+    pub metrics: Option<metrics::Listener>,
+}
+
 /// Runs the load test and returns its summary (thresholds evaluated). A signal (SIGINT, SIGTERM, SIGHUP): the first stops
 /// goose gracefully (before goose has started, it abandons the run), a second skips the wait;
 /// either way every user the run created is deleted before this returns.
-pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Result<LoadSummary> {
+pub async fn execute(plan: &LoadPlan, hooks: Hooks) -> Result<LoadSummary> {
+    let Hooks { on_tick, metrics } = hooks;
     let flow = flows::find(&plan.flow, plan.scenarios.as_deref())?;
     let measured = flow.measured_steps();
     let mut thresholds = flow.thresholds.clone();
@@ -113,9 +132,12 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         target = Target::open_shard(&plan.target, &plan.network, plan.shard) => target?,
         signal = interrupts.next() => return Err(Interrupted::before_any_user(signal).into()),
     };
-    if let Some(capacity) = target.capacity().filter(|c| *c < plan.users) {
+    if let Some(capacity) = target.capacity().filter(|c| *c < plan.identities()) {
         target.close(&interrupts).await;
-        let problem = format!("--users {} needs as many identities; the pool file has {capacity}", plan.users);
+        let problem = match plan.stages.is_empty() {
+            true => format!("--users {} needs as many identities; the pool file has {capacity}", plan.users),
+            false => format!("--stages start {} users in all; the pool file has {capacity}", plan.identities()),
+        };
         return Err(UsageError::Pool { problem }.into());
     }
     let ctx = Arc::new(LoadContext {
@@ -149,6 +171,7 @@ pub async fn execute(plan: &LoadPlan, on_tick: Option<progress::OnTick>) -> Resu
         headers: plan.network.headers.clone(),
         keys: target.client.keys().cloned(),
     });
+    let _metrics = metrics.map(|listener| metrics::Server::start(listener, ctx.clone())).transpose()?;
     let started = AtomicBool::new(false);
     let late = std::sync::OnceLock::new();
     let stop = {
@@ -216,8 +239,9 @@ pub fn is_html_report(file: &std::path::Path) -> bool {
 }
 
 impl LoadPlan {
-    /// This shard's part of the plan: its share of the users, of the arrival rate and of the
-    /// ramp (`rate × its users / all users`); the plan itself without `--shard`.
+    /// This shard's part of the plan: its share of the users (and of each stage's), of the
+    /// arrival rate and of the ramp (`rate × its users / all users`); the plan itself without
+    /// `--shard`.
     fn own_share(&self) -> Result<LoadPlan> {
         let Some(shard) = self.shard else { return Ok(self.clone()) };
         let share = |rate: Option<f64>| rate.map(|r| shard.share_rate(r, self.users));
@@ -225,6 +249,9 @@ impl LoadPlan {
             users: shard.users(self.users)?,
             rate: share(self.rate),
             increase_rate: share(self.increase_rate),
+            // Each stage's target is shared as the users are (the peak's share is the shard's
+            // users); `--iterations` counts per user, so it needs no share.
+            stages: self.stages.iter().map(|s| shape::Stage { users: shard.share(s.users), ..*s }).collect(),
             ..self.clone()
         })
     }
@@ -232,6 +259,12 @@ impl LoadPlan {
     /// The report files goose writes (.json, .md); .html ones are ours.
     fn goose_report_files(&self) -> impl Iterator<Item = &PathBuf> {
         self.report_files.iter().filter(|f| !is_html_report(f))
+    }
+
+    /// Identities the run needs: one per user started (with stages, every ramp up starts new
+    /// users).
+    pub fn identities(&self) -> usize {
+        if self.stages.is_empty() { self.users } else { shape::users_started(&self.stages) }
     }
 }
 
@@ -272,8 +305,24 @@ fn check_options(config: &LoadPlan) -> Result<()> {
         let problem = "must be at most 20s of the 30-s TOTP step".into();
         return Err(UsageError::Flag { flag: "--totp-margin", problem }.into());
     }
-    if config.run_time < Duration::from_secs(1) {
-        return Err(UsageError::Flag { flag: "--run-time", problem: "must be at least 1s".into() }.into());
+    if config.stages.is_empty() && config.iterations.is_none() {
+        if config.run_time < Duration::from_secs(1) {
+            return Err(UsageError::Flag { flag: "--run-time", problem: "must be at least 1s".into() }.into());
+        }
+        shape::whole_seconds(config.run_time).map_err(|problem| UsageError::Flag { flag: "--run-time", problem })?;
+    }
+    if config.iterations == Some(0) {
+        return Err(UsageError::Flag { flag: "--iterations", problem: "must be at least 1".into() }.into());
+    }
+    if !config.stages.is_empty() && config.rate.is_some() {
+        let problem = "a constant arrival rate needs a constant number of users (its coordinated-omission \
+                       correction counts on it): use --stages or --rate, not both"
+            .to_string();
+        return Err(UsageError::Flag { flag: "--stages", problem }.into());
+    }
+    if !config.stages.is_empty() && config.iterations.is_some() {
+        let problem = "goose runs either a test plan or a number of iterations: give one of them".to_string();
+        return Err(UsageError::Flag { flag: "--stages", problem }.into());
     }
     Ok(())
 }
@@ -286,9 +335,9 @@ async fn attack(
     target: &Target,
     ctx: &Arc<LoadContext>,
     (started, late): (&AtomicBool, &std::sync::OnceLock<Duration>),
-    on_tick: Option<progress::OnTick>,
+    on_tick: Option<(Duration, progress::OnTick)>,
 ) -> Result<()> {
-    let identities: Vec<_> = futures::stream::iter(0..plan.users)
+    let identities: Vec<_> = futures::stream::iter(0..plan.identities())
         .map(|_| target.acquire())
         .buffer_unordered(16)
         .collect::<Vec<_>>()
@@ -301,6 +350,10 @@ async fn attack(
     let client = goose::client::GooseClientBuilder::new().without_cookies().timeout(plan.network.timeout).gzip(false);
     let mut goose = GooseAttack::initialize_with_config(goose_configuration(plan, flow, target.client.base_url()))
         .and_then(|g| g.set_client_builder_without_cookies(client))
+        .and_then(|g| match plan.stages.is_empty() {
+            true => Ok(g),
+            false => g.set_default(GooseDefault::TestPlan, shape::goose_test_plan(&plan.stages).as_str()).map(|g| *g),
+        })
         .map_err(|e| InternalError::Load { what: "could not set up goose", detail: goose_error(&e) })?;
     for scenario in &flow.scenarios {
         let shared = Arc::new(scenario.clone());
@@ -326,8 +379,12 @@ async fn attack(
         }
         let _ = late.set(SystemTime::now().duration_since(at).unwrap_or_default());
     }
-    let _ticker = on_tick.map(|on_tick| progress::Ticker::start(ctx.clone(), on_tick));
+    let _ticker = on_tick.map(|(every, on_tick)| progress::Ticker::start(ctx.clone(), every, on_tick));
     started.store(true, Ordering::SeqCst);
+    // With a test plan or iterations goose 0.19 prints "N users launched." on stdout whatever
+    // `quiet` says; stdout is the summary's (and `--json -`'s), so goose's is silenced while it
+    // runs (the core itself prints nothing; a second gag, or none possible, leaves it as it is).
+    let _gag = (!plan.stages.is_empty() || plan.iterations.is_some()).then(gag::Gag::stdout).and_then(|g| g.ok());
     goose.execute().await.map_err(|e| match e {
         GooseError::InvalidOption { option, value, detail } => UsageError::Goose { option, value, detail }.into(),
         _ => crate::Error::from(InternalError::Load { what: "the load test failed to run", detail: goose_error(&e) }),
@@ -349,9 +406,15 @@ fn goose_error(e: &GooseError) -> String {
 fn goose_configuration(config: &LoadPlan, flow: &flows::Flow, host: &str) -> GooseConfiguration {
     let mut g = GooseConfiguration::default();
     g.host = Some(host.to_string());
-    g.users = Some(config.users);
-    g.increase_rate = Some(format!("{}", config.increase_rate.unwrap_or(config.users as f64)));
-    g.run_time = Some(format!("{}", config.run_time.as_secs().max(1)));
+    // With stages, goose's test plan (set as a default) says how many users run when.
+    if config.stages.is_empty() {
+        g.users = Some(config.users);
+        g.increase_rate = Some(format!("{}", config.increase_rate.unwrap_or(config.users as f64)));
+        match config.iterations {
+            Some(iterations) => g.iterations = Some(iterations),
+            None => g.run_time = Some(format!("{}", config.run_time.as_secs().max(1))),
+        }
+    }
     // The telnet controller listens on 127.0.0.1:5116 unless switched off; the WebSocket
     // controller and the dashboard are off by default in goose 0.19 (and `no_websocket` is
     // deprecated there), so they stay untouched.

@@ -1,5 +1,5 @@
-//! Progress while a load runs: a tick every second with the counters so far, and the line a
-//! terminal shows for it. Where the line goes is the app's choice.
+//! Progress while a load runs: a tick every second (or as often as asked) with the counters so
+//! far, and the line shown for it. Where the line goes is the app's choice.
 
 use super::recorder::{Progress, Recorder};
 use std::sync::Arc;
@@ -34,17 +34,16 @@ pub fn line(tick: &Tick) -> String {
     )
 }
 
-/// Calls `on_tick` every second with the recorder's counters until dropped.
+/// Calls `on_tick` every `every` with the recorder's counters until dropped.
 pub struct Ticker {
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Ticker {
-    pub fn start(context: Arc<super::state::LoadContext>, on_tick: OnTick) -> Ticker {
+    pub fn start(context: Arc<super::state::LoadContext>, every: Duration, on_tick: OnTick) -> Ticker {
         let task = tokio::spawn(async move {
             let recorder: &Recorder = &context.recorder;
             let started = Instant::now();
-            let every = Duration::from_secs(1);
             let mut before = recorder.progress();
             let mut interval = tokio::time::interval(every);
             interval.tick().await;

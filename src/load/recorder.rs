@@ -6,6 +6,7 @@
 //! seconds are kept (later ones only count in the totals). Seconds are wall-clock seconds: the
 //! recorder's second 0 begins at a whole Unix second, so shards' series line up.
 
+use super::answers::AnswerCounts;
 pub use super::hdr::histogram;
 use super::hdr::{Encoder, MAX_MICROS};
 use super::step::Step;
@@ -37,6 +38,10 @@ pub struct Recorder {
     /// With a constant arrival rate: how often each user is meant to run a step, in
     /// microseconds. A slower answer back-fills the samples the schedule missed.
     expected_interval_us: Option<u64>,
+    /// Answers by step, status and outcome, for the live metrics.
+    pub answers: AnswerCounts,
+    /// goose users that have started (their setup done).
+    users_started: AtomicU64,
     /// Nanoseconds after `base` of the first and the last measured answer.
     base: Instant,
     /// The Unix second `base` is the start of.
@@ -143,6 +148,12 @@ pub struct Progress {
     pub totp_window: u64,
 }
 
+impl AsRef<Recorder> for Recorder {
+    fn as_ref(&self) -> &Recorder {
+        self
+    }
+}
+
 impl Default for Recorder {
     fn default() -> Self {
         Recorder::new(None)
@@ -163,6 +174,8 @@ impl Recorder {
             requests: AtomicU64::new(0),
             failed_requests: AtomicU64::new(0),
             expected_interval_us: expected_interval.map(|d| (d.as_micros() as u64).clamp(1, MAX_MICROS)),
+            answers: AnswerCounts::new(),
+            users_started: AtomicU64::new(0),
             base: now.checked_sub(into_second).unwrap_or(now),
             base_unix: wall.as_secs(),
             first_ns: AtomicU64::new(u64::MAX),
@@ -216,6 +229,34 @@ impl Recorder {
             _ if full => {}
             _ => entry.per_second.push((second, 1)),
         }
+    }
+
+    /// A goose user finished its setup and runs the flow.
+    pub fn user_started(&self) {
+        self.users_started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn users_started(&self) -> u64 {
+        self.users_started.load(Ordering::Relaxed)
+    }
+
+    /// Per measured step: its count, failures and a copy of its whole-run histogram, taken
+    /// one step at a time (for a scrape).
+    pub fn step_totals(&self) -> Vec<(Step, u64, u64, Histogram<u64>)> {
+        Step::ALL
+            .iter()
+            .zip(&self.steps)
+            .filter_map(|(step, data)| {
+                let data = data.lock().unwrap_or_else(|e| e.into_inner());
+                (data.count > 0).then(|| (*step, data.count, data.failures, data.histogram.clone()))
+            })
+            .collect()
+    }
+
+    /// Failures by (step, reason) so far.
+    pub fn error_counts(&self) -> Vec<(String, String, u64)> {
+        let errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        errors.iter().map(|((step, reason), data)| (step.clone(), reason.clone(), data.count)).collect()
     }
 
     /// An unmeasured setup or recycling step that failed.

@@ -98,6 +98,7 @@ pub fn on_start(ctx: Arc<LoadContext>, scenario: Arc<FlowScenario>) -> Transacti
                 }
             }
             user.set_session_data(session);
+            ctx.recorder.user_started();
             Ok(())
         })
     })

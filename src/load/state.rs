@@ -41,6 +41,12 @@ pub struct LoadContext {
     pub keys: Option<crate::sign::Keys>,
 }
 
+impl AsRef<Recorder> for LoadContext {
+    fn as_ref(&self) -> &Recorder {
+        &self.recorder
+    }
+}
+
 /// The device a session created.
 #[derive(Clone)]
 pub struct Device {

@@ -153,6 +153,8 @@ impl Load {
             users: self.users,
             increase_rate: None,
             run_time: self.run_time,
+            stages: Vec::new(),
+            iterations: None,
             rate: None,
             thresholds: self.thresholds.clone(),
             report_files: Vec::new(),
@@ -168,7 +170,7 @@ impl Load {
 
     /// Runs the load and returns its summary.
     pub async fn execute(&self) -> LoadSummary {
-        load::execute(&self.config(), None).await.expect("the load runs")
+        load::execute(&self.config(), load::Hooks::default()).await.expect("the load runs")
     }
 }
 
