@@ -4,7 +4,10 @@
 #  (a) `load --flow query-only` req/s vs wrk req/s, same connection count, same endpoint
 #      (and the same with `--client goose`, goose's reqwest client, for comparison);
 #  (b) `lifecycle` flows/s;
-#  (c) peak RSS of `load --users 1000`.
+#  (c) peak RSS of `load --users 1000`;
+#  and for (a): requests per generator CPU-second (user + system time of the generator process,
+#  from GNU time) for wrk and for `load`: the leaner the generator, the more of the machine is
+#  left to the target. `load`'s CPU includes provisioning its users and the summary.
 # Usage: scripts/bench-load.sh [connections=64] [seconds=10]
 # Needs wrk, curl, python3 and GNU time (apt-get install -y wrk time).
 # serve runs on this host with this clock, so binds need only a short TOTP margin (300ms);
@@ -46,13 +49,22 @@ while [ $(( 30 - $(date +%s) % 30 )) -lt 3 ]; do sleep 1; done
 read -r FIRST SECOND < <(MFA_TOTP_SEED="$SEED" $H totp --only bind)
 curl -s -f -X PUT "$BASE/v3.0/OS-MFA/mfa-devices/bind" -H "X-Auth-Token: $USER" -H 'Content-Type: application/json' \
   -d "{\"user_id\":\"$USER_ID\",\"serial_number\":\"$SERIAL\",\"authentication_code_first\":\"$FIRST\",\"authentication_code_second\":\"$SECOND\"}"
-wrk -t2 -c"$CONNS" -d"${SECS}s" -H "X-Auth-Token: $USER" "$BASE/v3.0/OS-MFA/users/$USER_ID/virtual-mfa-device" > "$OUT/wrk"
+/usr/bin/time -f '%U %S' -o "$OUT/wrk.cpu" wrk -t2 -c"$CONNS" -d"${SECS}s" -H "X-Auth-Token: $USER" \
+  "$BASE/v3.0/OS-MFA/users/$USER_ID/virtual-mfa-device" > "$OUT/wrk"
 WRK=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk")
+WRK_N=$(awk '/requests in/ {print $1}' "$OUT/wrk")
+# requests per CPU-second: per_cpu REQUESTS CPU_FILE (GNU time's "user system")
+# (GNU time adds a "Command exited with non-zero status" line first when it did: the last line counts)
+per_cpu() { tail -1 "$2" | awk -v n="$1" '{ cpu = $1 + $2; if (cpu > 0) printf "%.0f", n / cpu; else print "n/a" }'; }
+cpu_s() { tail -1 "$1" | awk '{print $1 + $2}'; }
 # A run that found violations or missed a threshold exits 1; its figures are still printed.
 run() { local out=$1 rc=0; shift; "$@" > "$out" || rc=$?; [ "$rc" -le 1 ] || { echo "$* failed with exit $rc" >&2; exit 3; }; echo "$rc"; }
-QRC=$(run "$OUT/q.txt" $H "${LOAD[@]}" --flow query-only --users "$CONNS" --run-time "${SECS}s" --json "$OUT/q.json")
+QRC=$(run "$OUT/q.txt" /usr/bin/time -f '%U %S' -o "$OUT/q.cpu" $H "${LOAD[@]}" --flow query-only --users "$CONNS" \
+  --run-time "${SECS}s" --progress none --json "$OUT/q.json")
 Q=$(json '["requests_per_second"]' < "$OUT/q.json")
+Q_N=$(json '["requests"]' < "$OUT/q.json")
 echo "(a) query, $CONNS connections, ${SECS}s: wrk $WRK req/s · mfa-harness load query-only $(printf %.0f "$Q") req/s (failed $(json '["failed_requests"]' < "$OUT/q.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/q.json") ms) · ratio $(python3 -c "print(round($Q/$WRK, 3))") · exit $QRC"
+echo "(a) requests per generator CPU-second: wrk $(per_cpu "$WRK_N" "$OUT/wrk.cpu") ($WRK_N requests, $(cpu_s "$OUT/wrk.cpu") s CPU) · load $(per_cpu "$Q_N" "$OUT/q.cpu") ($Q_N requests, $(cpu_s "$OUT/q.cpu") s CPU, every answer validated)"
 # the same through goose's own reqwest client, for comparison (scripts/bench-tls.sh: the same over TLS)
 GRC=$(run "$OUT/g.txt" $H "${LOAD[@]}" --flow query-only --client goose --users "$CONNS" --run-time "${SECS}s" --json "$OUT/g.json")
 G=$(json '["requests_per_second"]' < "$OUT/g.json")

@@ -128,8 +128,10 @@ fn sigterm_during_a_snapshot_records_nothing_and_deletes_every_user() {
 /// killed the process on the spot).
 #[test]
 fn sigterm_stops_check_against_the_embedded_server() {
-    let mut check =
-        Guard::spawn(command().args(["check", "--concurrency", "1"]).stdout(Stdio::piped()).stderr(Stdio::piped()));
+    // Paced to 20 requests a second, the suite's few hundred requests take well over 1.5 s on
+    // any machine (unpaced, `--concurrency 1` can end in about 1.3 s).
+    let args = ["check", "--concurrency", "1", "--rate-limit", "20/s"];
+    let mut check = Guard::spawn(command().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()));
     std::thread::sleep(Duration::from_millis(1500));
     assert!(check.0.try_wait().unwrap().is_none(), "check ended within 1.5 s");
     check.signal("TERM");
