@@ -76,20 +76,7 @@ fn thresholds_decide_the_exit_code() {
 #[test]
 fn against_a_separate_serve_it_leaves_no_users_behind() {
     let server = serve().admin_password("Load-pass-1").start();
-    let (out, summary) = load(&[
-        "--target",
-        &server.url,
-        "--domain",
-        "mfa-harness",
-        "--admin-name",
-        "admin",
-        "--admin-password",
-        "Load-pass-1",
-        "--flow",
-        "mixed",
-        "--users",
-        "6",
-    ]);
+    let (out, summary) = load(&[&server.target_args("Load-pass-1")[..], &["--flow", "mixed", "--users", "6"]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(summary["flows_completed"].as_u64().unwrap() > 0);
     let names = user_names(&server.url, "mfa-harness", "admin", "Load-pass-1");

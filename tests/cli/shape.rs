@@ -28,18 +28,8 @@ fn iterations_are_per_user_and_the_run_ends_when_every_user_is_done() {
 #[test]
 fn stages_ramp_users_and_every_user_started_has_its_own_identity_deleted_at_the_end() {
     let server = serve().admin_password("Shape-pass-1").start();
-    let (out, summary) = load_json(&[
-        "--target",
-        &server.url,
-        "--domain",
-        "mfa-harness",
-        "--admin-name",
-        "admin",
-        "--admin-password",
-        "Shape-pass-1",
-        "--stages",
-        "1s:3,1s:0,1s:2",
-    ]);
+    let (out, summary) =
+        load_json(&[&server.target_args("Shape-pass-1")[..], &["--stages", "1s:3,1s:0,1s:2"]].concat());
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(summary["users"], 3, "the peak");

@@ -198,6 +198,13 @@ pub struct Server {
 }
 
 impl Server {
+    /// `--target URL` and the default administrator's credentials (domain `mfa-harness`, user
+    /// `admin`) with `password`, for a command line.
+    pub fn target_args<'a>(&'a self, password: &'a str) -> [&'a str; 8] {
+        let url = self.url.as_str();
+        ["--target", url, "--domain", "mfa-harness", "--admin-name", "admin", "--admin-password", password]
+    }
+
     /// Stops the server with SIGTERM (it must end within 10 s) and returns its exit code and
     /// its stderr (captured with [`Serve::capture_stderr`]).
     pub fn stop(mut self) -> (Option<i32>, String) {
