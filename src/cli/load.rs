@@ -28,7 +28,7 @@ pub struct LoadArgs {
     #[arg(long, value_name = "PER_S")]
     pub increase_rate: Option<f64>,
     /// How long to run once every user has started, e.g. 10s, 1m (whole seconds) [default: 10s].
-    #[arg(long, value_parser = parse_duration, conflicts_with_all = ["stages", "iterations"])]
+    #[arg(long, value_parser = parse_duration, conflicts_with_all = ["stages", "iterations", "rate_stages"])]
     pub run_time: Option<Duration>,
     /// Ramp users stage by stage, DUR:USERS,…: e.g. 30s:100,2m:100,30s:0 ramps to 100 users over
     /// 30 s, holds them 2 min, stops them over 30 s (whole seconds; in place of --users).
@@ -42,6 +42,11 @@ pub struct LoadArgs {
     /// when a request is let through and corrected for coordinated omission.
     #[arg(long, value_name = "PER_S")]
     pub rate: Option<f64>,
+    /// Ramp the arrival rate stage by stage, DUR:RATE,… in flows per second: e.g.
+    /// 10s:50,1m:50,10s:0 (whole seconds; in place of --run-time). --users is the pool of users
+    /// that run the flows; a flow that finds none free is dropped and counted.
+    #[arg(long, value_name = "STAGES", value_parser = parse_rate_stages, conflicts_with_all = ["rate", "stages", "iterations", "increase_rate"])]
+    pub rate_stages: Option<RateStagesArg>,
     /// Pass/fail threshold, repeatable: bind.p95<50ms, query.p99<=20ms, errors<0.1%, flows/s>500,
     /// req/s>1000, create.errors<5 (docs/load.md has the grammar).
     #[arg(long = "threshold", value_name = "EXPR")]
@@ -97,6 +102,14 @@ fn parse_stages(text: &str) -> std::result::Result<StagesArg, String> {
     crate::load::shape::parse_stages(text, crate::flags::MAX_USERS).map(StagesArg)
 }
 
+/// `--rate-stages`: a list in one value.
+#[derive(Debug, Clone)]
+pub struct RateStagesArg(Vec<crate::load::arrivals::RateStage>);
+
+fn parse_rate_stages(text: &str) -> std::result::Result<RateStagesArg, String> {
+    crate::load::arrivals::parse(text).map(RateStagesArg)
+}
+
 impl LoadArgs {
     pub fn into_plan(self) -> Result<(LoadPlan, LoadOutput)> {
         let network = self.target.network.clone().into_network()?;
@@ -110,6 +123,7 @@ impl LoadArgs {
             stages: self.stages.clone().map(|s| s.0).unwrap_or_default(),
             iterations: self.iterations,
             rate: self.rate,
+            rate_stages: self.rate_stages.map(|s| s.0).unwrap_or_default(),
             thresholds,
             report_files: self.report_files,
             baseline_file: self.baseline_file,

@@ -53,6 +53,8 @@ struct ShardFile {
     flows_failed: u64,
     totp_window_retries: u64,
     co_expected_interval_ms: Option<f64>,
+    #[serde(default)]
+    dropped_flows: Option<u64>,
     steps: Vec<StepFile>,
     errors: Vec<ErrorFile>,
     interrupted: bool,
@@ -135,6 +137,10 @@ pub fn merge(plan: &MergePlan) -> Result<LoadSummary> {
         flow_thresholds: first.file.flow_thresholds.clone(),
         shard: None,
         merged: Some(merged),
+        dropped_flows: shards
+            .iter()
+            .filter_map(|s| s.file.dropped_flows)
+            .fold(None, |sum: Option<u64>, d| Some(sum.unwrap_or(0).saturating_add(d))),
         interrupted: shards.iter().any(|s| s.file.interrupted),
         signal: None,
         forced_stop: false,
@@ -349,6 +355,7 @@ mod tests {
             flow_thresholds: vec!["errors<0.1%".into()],
             shard: Some(ShardFacts { index, count: 2, total_users: 4, start_at: None, late_by_s: None }),
             merged: None,
+            dropped_flows: None,
             interrupted: false,
             signal: None,
             forced_stop: false,

@@ -6,6 +6,7 @@
 //! own [`recorder`], whose figures every report shows.
 
 pub mod answers;
+pub mod arrivals;
 pub mod exchange;
 pub mod flows;
 pub mod hdr;
@@ -57,6 +58,9 @@ pub struct LoadPlan {
     pub iterations: Option<usize>,
     /// Constant arrival rate in flows per second (goose throttling).
     pub rate: Option<f64>,
+    /// `--rate-stages`: a ramping arrival rate ([`arrivals`]) run by a pool of `users`, in
+    /// place of `run_time`.
+    pub rate_stages: Vec<arrivals::RateStage>,
     /// The command line's thresholds (the flow's own are added).
     pub thresholds: Vec<Threshold>,
     /// Reports by extension: .html (ours, [`html`]), .json or .md (goose's).
@@ -91,6 +95,10 @@ pub enum LoadClient {
 pub const REMOTE_TOTP_MARGIN: Duration = Duration::from_secs(2);
 /// The same against the embedded server: one clock, answers in microseconds.
 pub const EMBEDDED_TOTP_MARGIN: Duration = Duration::from_millis(300);
+
+/// With `--rate-stages`, goose's run time is the schedule's and this much more: the schedule
+/// ends the run itself, once its pool is set up.
+const RATE_STAGES_SLACK_S: u64 = 40;
 
 /// How an attack ended.
 enum Stop {
@@ -170,6 +178,10 @@ pub async fn execute(plan: &LoadPlan, hooks: Hooks) -> Result<LoadSummary> {
         max_body: plan.network.max_body,
         headers: plan.network.headers.clone(),
         keys: target.client.keys().cloned(),
+        arrivals: (!plan.rate_stages.is_empty()).then(|| {
+            let schedule = arrivals::Schedule::new(plan.rate_stages.clone());
+            (arrivals::Arrivals::new(schedule, plan.start_at), plan.users as u64)
+        }),
     });
     let _metrics = metrics.map(|listener| metrics::Server::start(listener, ctx.clone())).transpose()?;
     let started = AtomicBool::new(false);
@@ -224,8 +236,12 @@ pub async fn execute(plan: &LoadPlan, hooks: Hooks) -> Result<LoadSummary> {
             late_by_s: plan.start_at.map(|_| late.get().map_or(0.0, Duration::as_secs_f64)),
         }),
         merged: None,
-        // goose stops the attack gracefully when its killswitch is set (by our first signal).
-        interrupted: forced_stop || goose::is_killswitch_triggered() || signal.is_some(),
+        dropped_flows: ctx.arrivals.as_ref().map(|(a, _)| a.dropped()),
+        // goose stops the attack gracefully when its killswitch is set: by our first signal, or
+        // by the arrival schedule's end.
+        interrupted: forced_stop
+            || (goose::is_killswitch_triggered() && !ctx.arrivals.as_ref().is_some_and(|(a, _)| a.is_done()))
+            || signal.is_some(),
         signal,
         forced_stop,
         cleanup,
@@ -252,6 +268,11 @@ impl LoadPlan {
             // Each stage's target is shared as the users are (the peak's share is the shard's
             // users); `--iterations` counts per user, so it needs no share.
             stages: self.stages.iter().map(|s| shape::Stage { users: shard.share(s.users), ..*s }).collect(),
+            rate_stages: self
+                .rate_stages
+                .iter()
+                .map(|s| arrivals::RateStage { rate: shard.share_rate(s.rate, self.users), ..*s })
+                .collect(),
             ..self.clone()
         })
     }
@@ -305,7 +326,7 @@ fn check_options(config: &LoadPlan) -> Result<()> {
         let problem = "must be at most 20s of the 30-s TOTP step".into();
         return Err(UsageError::Flag { flag: "--totp-margin", problem }.into());
     }
-    if config.stages.is_empty() && config.iterations.is_none() {
+    if config.stages.is_empty() && config.iterations.is_none() && config.rate_stages.is_empty() {
         if config.run_time < Duration::from_secs(1) {
             return Err(UsageError::Flag { flag: "--run-time", problem: "must be at least 1s".into() }.into());
         }
@@ -319,6 +340,14 @@ fn check_options(config: &LoadPlan) -> Result<()> {
                        correction counts on it): use --stages or --rate, not both"
             .to_string();
         return Err(UsageError::Flag { flag: "--stages", problem }.into());
+    }
+    if !config.rate_stages.is_empty()
+        && (config.rate.is_some() || !config.stages.is_empty() || config.iterations.is_some())
+    {
+        let problem = "the arrival rate's stages say when every flow starts: give no --rate, --stages or --iterations \
+                       with them"
+            .to_string();
+        return Err(UsageError::Flag { flag: "--rate-stages", problem }.into());
     }
     if !config.stages.is_empty() && config.iterations.is_some() {
         let problem = "goose runs either a test plan or a number of iterations: give one of them".to_string();
@@ -407,7 +436,14 @@ fn goose_configuration(config: &LoadPlan, flow: &flows::Flow, host: &str) -> Goo
     let mut g = GooseConfiguration::default();
     g.host = Some(host.to_string());
     // With stages, goose's test plan (set as a default) says how many users run when.
-    if config.stages.is_empty() {
+    if !config.rate_stages.is_empty() {
+        // The pool: every user started at once; the schedule ends the run (its last flow
+        // triggers goose's killswitch), the run time is only a bound.
+        let schedule = arrivals::Schedule::new(config.rate_stages.clone());
+        g.users = Some(config.users);
+        g.increase_rate = Some(format!("{}", config.users.saturating_mul(20)));
+        g.run_time = Some(format!("{}", schedule.seconds().ceil() as u64 + RATE_STAGES_SLACK_S));
+    } else if config.stages.is_empty() {
         g.users = Some(config.users);
         g.increase_rate = Some(format!("{}", config.increase_rate.unwrap_or(config.users as f64)));
         match config.iterations {

@@ -110,6 +110,19 @@ pub fn iteration(ctx: Arc<LoadContext>, scenario: Arc<FlowScenario>) -> Transact
         let ctx = ctx.clone();
         let scenario = scenario.clone();
         Box::pin(async move {
+            if let Some((arrivals, pool)) = &ctx.arrivals {
+                let ready = || ctx.recorder.users_started() >= *pool;
+                let stopping = || goose::is_killswitch_triggered() && !arrivals.is_done();
+                if !arrivals.wait_turn(ready, stopping).await {
+                    if arrivals.is_done() {
+                        // The schedule is over: goose stops once the flows under way are done.
+                        goose::trigger_killswitch("the arrival rate stages are over");
+                    }
+                    // goose calls again at once: a pause keeps an idle user from spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    return Ok(());
+                }
+            }
             let mut ok = true;
             for step in &scenario.steps {
                 if !exchange::measured(user, &ctx, *step).await? {

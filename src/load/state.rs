@@ -39,6 +39,8 @@ pub struct LoadContext {
     pub headers: Vec<(http::HeaderName, HeaderValue)>,
     /// The administrator's requests are signed with these (`--access-key`), not given a token.
     pub keys: Option<crate::sign::Keys>,
+    /// With `--rate-stages`: when each flow starts, and how many users the pool has.
+    pub arrivals: Option<(super::arrivals::Arrivals, u64)>,
 }
 
 impl AsRef<Recorder> for LoadContext {

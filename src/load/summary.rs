@@ -130,6 +130,9 @@ pub struct LoadSummary {
     /// With `--rate`: the interval at which each user was meant to run each step; latencies
     /// are corrected for coordinated omission against it. `null` without `--rate`.
     pub co_expected_interval_ms: Option<f64>,
+    /// With `--rate-stages`: flows the schedule had due that found no free user within 50 ms
+    /// of their start and were not run (k6's dropped iterations); `null` without it.
+    pub dropped_flows: Option<u64>,
     pub all: Latency,
     pub steps: Vec<StepSummary>,
     pub errors: Vec<ErrorCount>,
@@ -160,6 +163,8 @@ pub struct RunFacts<'a> {
     pub flow_thresholds: Vec<String>,
     pub shard: Option<ShardFacts>,
     pub merged: Option<MergedFacts>,
+    /// With `--rate-stages`: flows dropped for want of a free user.
+    pub dropped_flows: Option<u64>,
     pub interrupted: bool,
     pub signal: Option<Signal>,
     pub forced_stop: bool,
@@ -241,6 +246,7 @@ impl LoadSummary {
             requests_per_second: requests as f64 / seconds,
             totp_window_retries: m.totp_window,
             co_expected_interval_ms: m.expected_interval_us.map(|us| us as f64 / 1000.0),
+            dropped_flows: facts.dropped_flows,
             all: Latency::of(&all),
             steps,
             errors,
@@ -343,6 +349,13 @@ pub fn text(s: &LoadSummary) -> String {
     );
     for line in shard_lines(s) {
         let _ = writeln!(out, "{line}");
+    }
+    if let Some(dropped) = s.dropped_flows {
+        let advice = if dropped > 0 { "; give more --users" } else { "" };
+        let _ = writeln!(
+            out,
+            "arrival rate stages: {dropped} flows dropped (no user free within 50 ms of their start){advice}"
+        );
     }
     if let Some(interval) = s.co_expected_interval_ms {
         let _ = writeln!(

@@ -156,6 +156,7 @@ impl Load {
             stages: Vec::new(),
             iterations: None,
             rate: None,
+            rate_stages: Vec::new(),
             thresholds: self.thresholds.clone(),
             report_files: Vec::new(),
             baseline_file: None,
