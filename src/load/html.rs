@@ -159,6 +159,9 @@ pub fn render(s: &LoadSummary) -> String {
                         (s.requests) " (" (s.failed_requests) " failed), " (format!("{:.1}", s.requests_per_second)) "/s · totp-window retries: " (s.totp_window_retries)
                     }
                     @for line in super::summary::shard_lines(s) { p.muted { (line) } }
+                    @if let Some(dropped) = s.dropped_flows {
+                        p.muted { "Arrival rate stages: " (dropped) " flows dropped (no user free within 50 ms of their start)" @if dropped > 0 { "; give more --users" } "." }
+                    }
                     @if let Some(interval) = s.co_expected_interval_ms {
                         p.muted { "Latencies corrected for coordinated omission: each user was due to run each step every " (format!("{interval:.1}")) " ms." }
                     }

@@ -132,12 +132,14 @@ pub fn iteration(ctx: Arc<LoadContext>, scenario: Arc<FlowScenario>) -> Transact
             }
             ctx.recorder.flow(ok);
             let session = user.get_session_data_unchecked_mut::<Session>();
+            // Boxed: the harness's own client makes large futures, which would make every
+            // iteration's future as large (goose boxes it, copying it whole, every time).
             if !ok && !scenario.setup.contains(&Step::Create) {
-                reset(&ctx, session).await;
+                Box::pin(reset(&ctx, session)).await;
             } else {
                 for step in &scenario.recycle {
-                    if !unmeasured(&ctx, session, *step).await {
-                        reset(&ctx, session).await;
+                    if !Box::pin(unmeasured(&ctx, session, *step)).await {
+                        Box::pin(reset(&ctx, session)).await;
                         break;
                     }
                 }

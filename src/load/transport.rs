@@ -193,6 +193,17 @@ pub async fn send(
         let answer = wire.send(request).await;
         return Ok(Some(Sent { via: Via::Wire { method, answer }, elapsed: started.elapsed() }));
     }
+    // Boxed: reqwest's futures are large; the connection's path stays small.
+    Box::pin(send_through_goose(user, ctx, step, now)).await
+}
+
+/// [`send`] through goose's client.
+async fn send_through_goose(
+    user: &mut GooseUser,
+    ctx: &LoadContext,
+    step: Step,
+    now: u64,
+) -> Result<Option<Sent>, Box<TransactionError>> {
     let Some(builder) = request_builder(user, ctx, step, now)? else { return Ok(None) };
     let request = GooseRequest::builder().set_request_builder(builder).name(step.name()).build();
     let started = Instant::now();

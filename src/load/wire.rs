@@ -14,6 +14,7 @@ use http::header::{CONTENT_LENGTH, HOST, USER_AGENT};
 use http::{HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,6 +69,9 @@ impl Endpoint {
 pub struct Wire {
     endpoint: Endpoint,
     sender: Option<SendRequest<Full<Bytes>>>,
+    /// The deadline of the request under way: one timer per connection, moved forward for each
+    /// request rather than made and dropped every time.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// goose wants session data to be `Clone`; a copy opens its own connection when first used.
@@ -79,7 +83,7 @@ impl Clone for Wire {
 
 impl Wire {
     pub fn new(endpoint: Endpoint) -> Wire {
-        Wire { endpoint, sender: None }
+        Wire { endpoint, sender: None, deadline: None }
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, WireError> {
@@ -98,18 +102,19 @@ impl Wire {
             request.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(0));
         }
         self.endpoint.connector.prepare(&mut request);
-        let timeout = self.endpoint.timeout;
-        match tokio::time::timeout(timeout, self.exchange(request)).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(e)) => {
-                self.sender = None;
-                Err(e)
-            }
-            Err(_) => {
-                self.sender = None;
-                Err(WireError::Timeout)
-            }
+        let at = tokio::time::Instant::now() + self.endpoint.timeout;
+        let mut deadline = self.deadline.take().unwrap_or_else(|| Box::pin(tokio::time::sleep_until(at)));
+        deadline.as_mut().reset(at);
+        let answer = tokio::select! {
+            biased;
+            answer = self.exchange(request) => answer,
+            () = deadline.as_mut() => Err(WireError::Timeout),
+        };
+        self.deadline = Some(deadline);
+        if answer.is_err() {
+            self.sender = None;
         }
+        answer
     }
 
     /// One request on the open connection, or on a new one. A request that a reused
@@ -123,7 +128,9 @@ impl Wire {
                 None => false,
             };
             if !reused {
-                self.sender = Some(self.connect().await?);
+                // Boxed: opening a connection (TLS, proxy tunnel) is a large future, and it
+                // would make every request's future as large, copied as a whole each time.
+                self.sender = Some(Box::pin(self.connect()).await?);
             }
             let Some(sender) = self.sender.as_mut() else { return Err(WireError::Connection) };
             match sender.try_send_request(request).await {

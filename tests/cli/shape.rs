@@ -66,12 +66,26 @@ fn rate_stages_run_every_flow_of_the_schedule_and_end_with_it() {
 
 #[test]
 fn a_pool_too_small_for_the_rate_drops_flows_and_says_so() {
-    let (out, summary) = load_json(&["--flow", "query-only", "--users", "1", "--rate-stages", "0s:20000,1s:20000"]);
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let (out, summary) = load_json(&[
+        "--flow",
+        "query-only",
+        "--users",
+        "1",
+        "--rate-stages",
+        "0s:20000,1s:20000",
+        "--report-file",
+        html.to_str().unwrap(),
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(scheduled(&summary), 20_000, "{summary}");
-    assert!(summary["dropped_flows"].as_u64().unwrap() > 0, "one user cannot query 20,000 times a second: {summary}");
-    assert!(text.contains("give more --users"), "{text}");
+    let dropped = summary["dropped_flows"].as_u64().unwrap();
+    assert!(dropped > 0, "one user cannot query 20,000 times a second: {summary}");
+    assert!(text.contains(&format!("{dropped} flows dropped")) && text.contains("give more --users"), "{text}");
+    let report = std::fs::read_to_string(&html).unwrap();
+    assert!(report.contains(&format!("Arrival rate stages: {dropped} flows dropped")), "the HTML report says so too");
 }
 
 #[test]
