@@ -226,8 +226,8 @@ impl HttpClient {
     }
 
     /// Sends `op` again only while the target throttles it ([`retry::throttled`]), which says
-    /// the request was not taken: for a case's setup steps and state read-backs, whose answers
-    /// matter (a 503 there is the target's to answer for) but are not what the case measures.
+    /// the request was not taken: for state read-backs and a load user's unmeasured steps,
+    /// whose answers matter (a 503 there is the target's to answer for) but are not measured.
     pub async fn send_unless_throttled(&self, op: &Operation) -> (Result<Exchange, TransportError>, u32) {
         self.retrying(op, |answer| match answer {
             Ok(e) if e.throttled().is_some() => Some(e.retry_after()),

@@ -7,7 +7,7 @@ use super::report::{CaseResult, CaseStatus, Finding, status_from};
 use super::verify;
 use crate::api::OpKind;
 use crate::api::models::CreateMfaDeviceResponse;
-use crate::client::Exchange;
+use crate::client::{Exchange, Safety};
 use crate::rules::{self, SeedForms};
 use crate::schemas::Schemas;
 use crate::target::Target;
@@ -239,10 +239,13 @@ async fn run_steps(
         let codes = mode.map(|m| state.codes(step.op, m, step.subject, totp::unix_now())).unwrap_or_default();
         redact_derived_token(target, state, step.actor);
         let op = apply_overrides(default_operation(step, state, &codes), step, state);
-        // A setup step's answer is not what the case measures: it is sent again while the
-        // target throttles it. The measured request is sent once, whatever comes back.
+        // A setup step's answer is not what the case measures: it is sent again, as the
+        // harness's own requests are, while the target (or a gateway before it) says "not now"
+        // — a 429 or 503, or for a query also a 502 or 504, which may have been taken but can
+        // be asked again. The measured request is sent once, whatever comes back.
         let answers = if step.setup && step.parallel == 1 {
-            vec![target.client.send_unless_throttled(&op).await.0]
+            let safety = if op.method == http::Method::GET { Safety::Idempotent } else { Safety::Once };
+            vec![target.client.send_retrying(&op, safety).await.0]
         } else {
             futures::future::join_all((0..step.parallel).map(|_| target.client.send(&op))).await
         };

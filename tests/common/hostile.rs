@@ -272,15 +272,17 @@ pub fn peak_rss_kb(pid: u32) -> Option<u64> {
 pub enum Throttle {
     /// Nothing: it only counts.
     Nothing,
-    /// Every `n`th password-only token request (the harness's own: the tokens of the admin
-    /// and of provisioned users; a case's measured token requests carry a TOTP code) answers
-    /// `status`: 429 with `Retry-After: 0` and IAM.0012, or 503.
+    /// Every `n`th password-only token request (mostly the harness's own: the tokens of the
+    /// admin and of provisioned users; also a case's setup steps that take a password token —
+    /// its measured token requests carry a TOTP code) answers `status`: 429 with
+    /// `Retry-After: 0` and IAM.0012, or 503.
     EveryNthToken { n: u64, status: u16 },
     /// Every request whose method is `method` and whose path starts with `path` answers 429
     /// IAM.0012 with `Retry-After: retry_after`.
     Always { method: &'static str, path: &'static str, retry_after: u64 },
-    /// The first `n` user creates answer 503.
-    FirstUserCreates { n: u64 },
+    /// The first `n` requests whose method is `method` and whose path starts with `path`
+    /// answer 503 (APIGW.0503, as a gateway does).
+    First { method: &'static str, path: &'static str, n: u64 },
 }
 
 /// A [`throttling`] gateway: its URL, how many requests it saw and how many it refused.
@@ -328,9 +330,9 @@ pub fn throttling(upstream: &str, throttle: Throttle) -> Gateway {
                 Throttle::Always { method: m, path: p, retry_after } => {
                     (method == *m && path.starts_with(p)).then_some((429, *retry_after))
                 }
-                Throttle::FirstUserCreates { n } => {
-                    let create = method == "POST" && path.starts_with("/v3.0/OS-USER/users");
-                    (create && creates.fetch_add(1, SeqCst) < *n).then_some((503, 0))
+                Throttle::First { method: m, path: p, n } => {
+                    let hit = method == *m && path.starts_with(p);
+                    (hit && creates.fetch_add(1, SeqCst) < *n).then_some((503, 0))
                 }
             };
             if let Some((status, retry_after)) = refuse {
