@@ -87,20 +87,22 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
     if step == Step::Bind {
         rules::wait_for_step_margin(ctx.step_margin).await;
     }
-    let now = totp::unix_now();
+    // A prepared request (query, list) is the same whatever the time: no clock to read.
+    let prepared = user.get_session_data_unchecked::<Session>().prepared(step).is_some();
+    let now = if prepared { 0 } else { totp::unix_now() };
     let Some(sent) = transport::send(user, ctx, step, now).await? else { return Ok(false) };
-    let elapsed = sent.elapsed;
+    let (elapsed, ended) = (sent.elapsed, sent.ended);
     let (status, body) = match sent.answer() {
         Ok((status, body)) => (status, body.clone()),
         Err(transport::Unread::NoAnswer(reason)) => {
-            ctx.recorder.request(step, elapsed, Some(reason));
+            ctx.recorder.request_ended(step, ended, elapsed, Some(reason));
             ctx.recorder.answers.count(step, None, Outcome::Violation);
             transport::tell_goose(user, step, sent, None, Some(reason)).await?;
             return Ok(false);
         }
         Err(transport::Unread::TooLarge { status }) => {
             let reason = format!("status {status}: the body exceeds {} bytes (--max-body)", ctx.max_body);
-            ctx.recorder.request(step, elapsed, Some(&reason));
+            ctx.recorder.request_ended(step, ended, elapsed, Some(&reason));
             ctx.recorder.answers.count(step, Some(status), Outcome::Violation);
             transport::tell_goose(user, step, sent, Some(status), Some(&reason)).await?;
             return Ok(false);
@@ -110,7 +112,7 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
         && status == 400
         && refused_for_totp(user.get_session_data_unchecked::<Session>().device.as_ref().map(|d| &d.seed), now)
     {
-        ctx.recorder.request(step, elapsed, None);
+        ctx.recorder.request_ended(step, ended, elapsed, None);
         ctx.recorder.answers.count(step, Some(status), Outcome::TotpWindow);
         ctx.recorder.totp_window();
         transport::tell_goose(user, step, sent, Some(status), None).await?;
@@ -121,7 +123,7 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
     // a query-only flow gets the same answer again and again.
     let failure =
         if session.is_last_good(step, status, &body) { None } else { judge(ctx, step, session, status, &body) };
-    ctx.recorder.request(step, elapsed, failure.as_deref());
+    ctx.recorder.request_ended(step, ended, elapsed, failure.as_deref());
     ctx.recorder.answers.count(step, Some(status), if failure.is_some() { Outcome::Violation } else { Outcome::Ok });
     transport::tell_goose(user, step, sent, Some(status), failure.as_deref()).await?;
     if failure.is_some() {

@@ -33,8 +33,6 @@ pub struct Recorder {
     flows_completed: AtomicU64,
     flows_failed: AtomicU64,
     totp_window: AtomicU64,
-    requests: AtomicU64,
-    failed_requests: AtomicU64,
     /// With a constant arrival rate: how often each user is meant to run a step, in
     /// microseconds. A slower answer back-fills the samples the schedule missed.
     expected_interval_us: Option<u64>,
@@ -42,18 +40,21 @@ pub struct Recorder {
     pub answers: AnswerCounts,
     /// goose users that have started (their setup done).
     users_started: AtomicU64,
-    /// Nanoseconds after `base` of the first and the last measured answer.
+    /// What the steps' first and last measured answers are counted from.
     base: Instant,
     /// The Unix second `base` is the start of.
     base_unix: u64,
-    first_ns: AtomicU64,
-    last_ns: AtomicU64,
 }
 
 struct StepData {
     histogram: Histogram<u64>,
     count: u64,
     failures: u64,
+    /// Nanoseconds after the recorder's base of the step's first request sent and of its last
+    /// answer; kept here, under the step's lock, so that a request touches no counter shared
+    /// by every step (each one a cache line the generator's threads would pass back and forth).
+    first_ns: u64,
+    last_ns: u64,
     /// The second (since the recorder started) `current` is about, and its measurements.
     second: u64,
     current: Histogram<u64>,
@@ -73,6 +74,8 @@ impl StepData {
             histogram: histogram(),
             count: 0,
             failures: 0,
+            first_ns: u64::MAX,
+            last_ns: 0,
             second: 0,
             current: histogram(),
             current_count: 0,
@@ -171,27 +174,28 @@ impl Recorder {
             flows_completed: AtomicU64::new(0),
             flows_failed: AtomicU64::new(0),
             totp_window: AtomicU64::new(0),
-            requests: AtomicU64::new(0),
-            failed_requests: AtomicU64::new(0),
             expected_interval_us: expected_interval.map(|d| (d.as_micros() as u64).clamp(1, MAX_MICROS)),
             answers: AnswerCounts::new(),
             users_started: AtomicU64::new(0),
             base: now.checked_sub(into_second).unwrap_or(now),
             base_unix: wall.as_secs(),
-            first_ns: AtomicU64::new(u64::MAX),
-            last_ns: AtomicU64::new(0),
         }
     }
 
-    /// Records one measured request; `failure` is the contract violation, if any.
+    /// Records one measured request answered now; `failure` is the contract violation, if any.
     pub fn request(&self, step: Step, elapsed: Duration, failure: Option<&str>) {
-        let at = self.base.elapsed().as_nanos() as u64;
-        self.first_ns.fetch_min(at.saturating_sub(elapsed.as_nanos() as u64), Ordering::Relaxed);
-        self.last_ns.fetch_max(at, Ordering::Relaxed);
-        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.request_ended(step, Instant::now(), elapsed, failure);
+    }
+
+    /// Records one measured request whose answer ended at `ended` (the instant its duration
+    /// was taken at: no second reading of the clock).
+    pub fn request_ended(&self, step: Step, ended: Instant, elapsed: Duration, failure: Option<&str>) {
+        let at = ended.saturating_duration_since(self.base).as_nanos() as u64;
         let micros = (elapsed.as_micros() as u64).clamp(1, MAX_MICROS);
         let second = at / 1_000_000_000;
         let mut data = self.steps[step as usize].lock().unwrap_or_else(|e| e.into_inner());
+        data.first_ns = data.first_ns.min(at.saturating_sub(elapsed.as_nanos() as u64));
+        data.last_ns = data.last_ns.max(at);
         data.roll(second);
         match self.expected_interval_us {
             Some(interval) => {
@@ -209,7 +213,6 @@ impl Recorder {
             data.failures += 1;
             data.current_failures += 1;
             drop(data);
-            self.failed_requests.fetch_add(1, Ordering::Relaxed);
             self.count_error(step.name().to_string(), reason);
         }
     }
@@ -277,28 +280,40 @@ impl Recorder {
         self.flows_completed.load(Ordering::Relaxed)
     }
 
-    /// The counters so far, without taking any lock.
+    /// The counters so far (each step's lock taken briefly, one after the other).
     pub fn progress(&self) -> Progress {
+        let (requests, failed_requests) = self.steps.iter().fold((0, 0), |(n, f), data| {
+            let data = data.lock().unwrap_or_else(|e| e.into_inner());
+            (n + data.count, f + data.failures)
+        });
         Progress {
             flows_completed: self.flows_completed.load(Ordering::Relaxed),
             flows_failed: self.flows_failed.load(Ordering::Relaxed),
-            requests: self.requests.load(Ordering::Relaxed),
-            failed_requests: self.failed_requests.load(Ordering::Relaxed),
+            requests,
+            failed_requests,
             totp_window: self.totp_window.load(Ordering::Relaxed),
         }
     }
 
+    /// Nanoseconds after `base` of the first request sent and the last answer received, over
+    /// every step (`u64::MAX` and 0 before any).
+    fn first_and_last_ns(&self) -> (u64, u64) {
+        self.steps.iter().fold((u64::MAX, 0), |(first, last), data| {
+            let data = data.lock().unwrap_or_else(|e| e.into_inner());
+            (first.min(data.first_ns), last.max(data.last_ns))
+        })
+    }
+
     /// The measured span: from the first request sent to the last answer received.
     pub fn measured_span(&self) -> Duration {
-        let first = self.first_ns.load(Ordering::Relaxed);
-        let last = self.last_ns.load(Ordering::Relaxed);
+        let (first, last) = self.first_and_last_ns();
         Duration::from_nanos(last.saturating_sub(first.min(last)))
     }
     /// Everything recorded so far.
     pub fn measured(&self) -> Measured {
         // The series count from the second of the first request sent.
-        let last_ns = self.last_ns.load(Ordering::Relaxed);
-        let first_ns = self.first_ns.load(Ordering::Relaxed).min(last_ns);
+        let (first_ns, last_ns) = self.first_and_last_ns();
+        let first_ns = first_ns.min(last_ns);
         let first_second = first_ns / 1_000_000_000;
         let base = UNIX_EPOCH + Duration::from_secs(self.base_unix);
         let steps = Step::ALL

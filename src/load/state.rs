@@ -59,12 +59,15 @@ pub struct Device {
 }
 
 /// A request that stays the same all session long (query, list), built once: its URL for
-/// goose's client, its origin-form URI for the session's own connection.
+/// goose's client, its origin-form URI and whole header set for the session's own connection.
 #[derive(Clone)]
 pub struct Prepared {
     pub url: url::Url,
     pub uri: http::Uri,
     pub token: HeaderValue,
+    /// `Host`, `User-Agent`, the run's `--header`s and the token: copied for each request,
+    /// never hashed again.
+    pub headers: http::HeaderMap,
 }
 
 /// Per goose user.

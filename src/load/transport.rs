@@ -36,27 +36,25 @@ struct Parts {
     body: Option<(String, Vec<u8>)>,
 }
 
-/// The request of a step for the session's own connection.
+/// The request of a step for the session's own connection, with every header it carries
+/// ([`super::wire::Wire::base_headers`] first).
 fn wire_request(
     user: &mut GooseUser,
     ctx: &LoadContext,
     step: Step,
     now: u64,
 ) -> Result<Option<Request<Full<Bytes>>>, Box<TransactionError>> {
-    let (method, uri, auth, body) = match user.get_session_data_unchecked::<Session>().prepared(step) {
-        Some(prepared) => (Method::GET, prepared.uri.clone(), vec![(AUTH_HEADER_NAME, prepared.token.clone())], None),
-        None => {
-            let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
-            (parts.method, uri_of(user, step, &parts.path_and_query)?, parts.auth, parts.body)
-        }
-    };
     let mut request = Request::new(Full::new(Bytes::new()));
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    for (name, value) in ctx.headers.iter().cloned().chain(auth) {
-        request.headers_mut().append(name, value);
+    if let Some(prepared) = user.get_session_data_unchecked::<Session>().prepared(step) {
+        *request.uri_mut() = prepared.uri.clone();
+        *request.headers_mut() = prepared.headers.clone();
+        return Ok(Some(request));
     }
-    if let Some((content_type, bytes)) = body {
+    let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
+    *request.method_mut() = parts.method;
+    *request.uri_mut() = uri_of(user, step, &parts.path_and_query)?;
+    *request.headers_mut() = head(user, ctx, parts.auth);
+    if let Some((content_type, bytes)) = parts.body {
         let content_type = HeaderValue::try_from(content_type)
             .map_err(|_| Box::new(TransactionError::Custom("a content type is not a valid header value".into())))?;
         request.headers_mut().insert(http::header::CONTENT_TYPE, content_type);
@@ -64,6 +62,17 @@ fn wire_request(
         *request.body_mut() = Full::new(Bytes::from(bytes));
     }
     Ok(Some(request))
+}
+
+/// The headers of a request on the session's own connection: the connection's own, the
+/// run's `--header`s, then the request's authentication.
+fn head(user: &GooseUser, ctx: &LoadContext, auth: Vec<(HeaderName, HeaderValue)>) -> http::HeaderMap {
+    let session = user.get_session_data_unchecked::<Session>();
+    let mut headers = session.wire.as_ref().map(|w| w.base_headers()).unwrap_or_default();
+    for (name, value) in ctx.headers.iter().cloned().chain(auth) {
+        headers.append(name, value);
+    }
+    headers
 }
 
 /// The request builder of a step for goose's reqwest client (`https://` targets).
@@ -119,6 +128,7 @@ fn parts(
             url: url_of(user, &parts.path_and_query)?,
             uri: uri_of(user, step, &parts.path_and_query)?,
             token: token.clone(),
+            headers: head(user, ctx, parts.auth.clone()),
         };
         user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
     }
@@ -145,6 +155,8 @@ pub struct Sent {
     via: Via,
     /// From the request's first byte to the answer's last.
     pub elapsed: Duration,
+    /// When the answer's last byte came (the clock read once for both).
+    pub ended: Instant,
 }
 
 enum Via {
@@ -190,8 +202,9 @@ pub async fn send(
         let session = user.get_session_data_unchecked_mut::<Session>();
         let Some(wire) = session.wire.as_mut() else { return Ok(None) };
         let started = Instant::now();
-        let answer = wire.send(request).await;
-        return Ok(Some(Sent { via: Via::Wire { method, answer }, elapsed: started.elapsed() }));
+        let answer = wire.send_whole(request, started).await;
+        let ended = Instant::now();
+        return Ok(Some(Sent { via: Via::Wire { method, answer }, elapsed: ended - started, ended }));
     }
     // Boxed: reqwest's futures are large; the connection's path stays small.
     Box::pin(send_through_goose(user, ctx, step, now)).await
@@ -223,7 +236,8 @@ async fn send_through_goose(
         Err(e) => Err(no_answer(e)),
     };
     let via = Via::Goose { metric: Box::new(answer.request), answer: result };
-    Ok(Some(Sent { via, elapsed: started.elapsed() }))
+    let ended = Instant::now();
+    Ok(Some(Sent { via, elapsed: ended - started, ended }))
 }
 
 /// Tells goose how a measured request went (for its reports; nothing when its metrics are off).

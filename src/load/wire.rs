@@ -11,12 +11,17 @@ pub mod connect;
 use bytes::Bytes;
 use connect::Connector;
 use http::header::{CONTENT_LENGTH, HOST, USER_AGENT};
-use http::{HeaderValue, Request};
+use http::{HeaderMap, HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
+
+/// The `User-Agent` of the load connection.
+const USER_AGENT_VALUE: &str = concat!("mfa-harness/", env!("CARGO_PKG_VERSION"));
 
 /// Why a request got no answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,8 +74,9 @@ impl Endpoint {
 pub struct Wire {
     endpoint: Endpoint,
     sender: Option<SendRequest<Full<Bytes>>>,
-    /// The deadline of the request under way: one timer per connection, moved forward for each
-    /// request rather than made and dropped every time.
+    /// The connection's one timer: set to a request's deadline, and moved on only when it goes
+    /// off before the deadline of the request then under way (a later one) — at most once per
+    /// timeout, rather than made, or moved, for every request.
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
@@ -95,26 +101,62 @@ impl Wire {
     /// request opens a new one.
     pub async fn send(&mut self, mut request: Request<Full<Bytes>>) -> Result<(u16, Bytes), WireError> {
         request.headers_mut().insert(HOST, self.endpoint.host.clone());
-        request
-            .headers_mut()
-            .insert(USER_AGENT, HeaderValue::from_static(concat!("mfa-harness/", env!("CARGO_PKG_VERSION"))));
+        request.headers_mut().insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        self.send_whole(request, std::time::Instant::now()).await
+    }
+
+    /// The headers every request on this connection carries (`Host`, `User-Agent`), for a
+    /// request head built once and sent again and again ([`Wire::send_whole`]).
+    pub fn base_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(8);
+        headers.insert(HOST, self.endpoint.host.clone());
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers
+    }
+
+    /// [`Wire::send`] of a request that already carries [`Wire::base_headers`], started at
+    /// `started` (the caller's reading of the clock: the timeout runs from it).
+    pub async fn send_whole(
+        &mut self,
+        mut request: Request<Full<Bytes>>,
+        started: std::time::Instant,
+    ) -> Result<(u16, Bytes), WireError> {
         if request.method() != http::Method::GET && !request.headers().contains_key(CONTENT_LENGTH) {
             request.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(0));
         }
         self.endpoint.connector.prepare(&mut request);
-        let at = tokio::time::Instant::now() + self.endpoint.timeout;
-        let mut deadline = self.deadline.take().unwrap_or_else(|| Box::pin(tokio::time::sleep_until(at)));
-        deadline.as_mut().reset(at);
-        let answer = tokio::select! {
-            biased;
-            answer = self.exchange(request) => answer,
-            () = deadline.as_mut() => Err(WireError::Timeout),
+        let due = tokio::time::Instant::from_std(started) + self.endpoint.timeout;
+        let mut deadline = self.deadline.take().unwrap_or_else(|| Box::pin(tokio::time::sleep_until(due)));
+        if deadline.deadline() > due {
+            deadline.as_mut().reset(due);
+        }
+        let answer = {
+            let mut exchange = std::pin::pin!(self.exchange(request));
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(answer) = exchange.as_mut().poll(cx) {
+                    return Poll::Ready(answer);
+                }
+                while deadline.as_mut().poll(cx).is_ready() {
+                    if deadline.deadline() >= due {
+                        return Poll::Ready(Err(WireError::Timeout));
+                    }
+                    // An earlier request's deadline: this one's is later.
+                    deadline.as_mut().reset(due);
+                }
+                Poll::Pending
+            })
+            .await
         };
         self.deadline = Some(deadline);
         if answer.is_err() {
-            self.sender = None;
+            self.close();
         }
         answer
+    }
+
+    /// Drops the connection; the next request opens a new one.
+    fn close(&mut self) {
+        self.sender = None;
     }
 
     /// One request on the open connection, or on a new one. A request that a reused
@@ -140,13 +182,13 @@ impl Wire {
                         Some(body) => Ok((status, body)),
                         None => {
                             // The rest of the body is still on the connection: it is closed.
-                            self.sender = None;
+                            self.close();
                             Err(WireError::TooLarge { status })
                         }
                     };
                 }
                 Err(mut e) => {
-                    self.sender = None;
+                    self.close();
                     match e.take_message() {
                         Some(unsent) if reused => request = unsent,
                         _ => return Err(WireError::Connection),
