@@ -8,20 +8,22 @@
 #  and for (a): requests per generator CPU-second (user + system time of the generator process,
 #  from GNU time) for wrk and for `load`: the leaner the generator, the more of the machine is
 #  left to the target. `load`'s CPU includes provisioning its users and the summary.
-# Usage: scripts/bench-load.sh [connections=64] [seconds=10]
+# Usage: scripts/bench-load.sh [connections=64] [seconds=10] [runs=1]
+# runs > 1 repeats (a), wrk and load interleaved, and prints the medians as well.
 # Needs wrk, curl, python3 and GNU time (apt-get install -y wrk time).
 # serve runs on this host with this clock, so binds need only a short TOTP margin (300ms);
 # see docs/load.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONNS=${1:-64}; SECS=${2:-10}
+CONNS=${1:-64}; SECS=${2:-10}; RUNS=${3:-1}
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "runs must be a positive number, not $RUNS" >&2; exit 2; }
 for tool in wrk curl python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "$tool is needed: apt-get install -y wrk curl python3 time" >&2; exit 2; }
 done
 cargo build --release --quiet
 H=${CARGO_TARGET_DIR:-target}/release/mfa-harness
 OUT=$(mktemp -d)
-RUST_LOG=warn $H serve --listen 127.0.0.1:0 --admin-password 'Bench-pass1' > "$OUT/url" 2>/dev/null &
+RUST_LOG=warn "$H" serve --listen 127.0.0.1:0 --admin-password 'Bench-pass1' > "$OUT/url" 2>/dev/null &
 SERVE=$!
 trap 'kill $SERVE 2>/dev/null; rm -rf "$OUT"' EXIT
 for _ in $(seq 50); do [ -s "$OUT/url" ] && break; sleep 0.1; done
@@ -46,36 +48,49 @@ CREATED=$(curl -s "$BASE/v3.0/OS-MFA/virtual-mfa-devices" -H "X-Auth-Token: $USE
 SERIAL=$(echo "$CREATED" | json '["virtual_mfa_device"]["serial_number"]')
 SEED=$(echo "$CREATED" | json '["virtual_mfa_device"]["base32_string_seed"]')
 while [ $(( 30 - $(date +%s) % 30 )) -lt 3 ]; do sleep 1; done
-read -r FIRST SECOND < <(MFA_TOTP_SEED="$SEED" $H totp --only bind)
+read -r FIRST SECOND < <(MFA_TOTP_SEED="$SEED" "$H" totp --only bind)
 curl -s -f -X PUT "$BASE/v3.0/OS-MFA/mfa-devices/bind" -H "X-Auth-Token: $USER" -H 'Content-Type: application/json' \
   -d "{\"user_id\":\"$USER_ID\",\"serial_number\":\"$SERIAL\",\"authentication_code_first\":\"$FIRST\",\"authentication_code_second\":\"$SECOND\"}"
-/usr/bin/time -f '%U %S' -o "$OUT/wrk.cpu" wrk -t2 -c"$CONNS" -d"${SECS}s" -H "X-Auth-Token: $USER" \
-  "$BASE/v3.0/OS-MFA/users/$USER_ID/virtual-mfa-device" > "$OUT/wrk"
-WRK=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk")
-WRK_N=$(awk '/requests in/ {print $1}' "$OUT/wrk")
 # requests per CPU-second: per_cpu REQUESTS CPU_FILE (GNU time's "user system")
 # (GNU time adds a "Command exited with non-zero status" line first when it did: the last line counts)
 per_cpu() { tail -1 "$2" | awk -v n="$1" '{ cpu = $1 + $2; if (cpu > 0) printf "%.0f", n / cpu; else print "n/a" }'; }
 cpu_s() { tail -1 "$1" | awk '{print $1 + $2}'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 # A run that found violations or missed a threshold exits 1; its figures are still printed.
 run() { local out=$1 rc=0; shift; "$@" > "$out" || rc=$?; [ "$rc" -le 1 ] || { echo "$* failed with exit $rc" >&2; exit 3; }; echo "$rc"; }
-QRC=$(run "$OUT/q.txt" /usr/bin/time -f '%U %S' -o "$OUT/q.cpu" $H "${LOAD[@]}" --flow query-only --users "$CONNS" \
-  --run-time "${SECS}s" --progress none --json "$OUT/q.json")
-Q=$(json '["requests_per_second"]' < "$OUT/q.json")
-Q_N=$(json '["requests"]' < "$OUT/q.json")
-echo "(a) query, $CONNS connections, ${SECS}s: wrk $WRK req/s · mfa-harness load query-only $(printf %.0f "$Q") req/s (failed $(json '["failed_requests"]' < "$OUT/q.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/q.json") ms) · ratio $(python3 -c "print(round($Q/$WRK, 3))") · exit $QRC"
-echo "(a) requests per generator CPU-second: wrk $(per_cpu "$WRK_N" "$OUT/wrk.cpu") ($WRK_N requests, $(cpu_s "$OUT/wrk.cpu") s CPU) · load $(per_cpu "$Q_N" "$OUT/q.cpu") ($Q_N requests, $(cpu_s "$OUT/q.cpu") s CPU, every answer validated)"
+# RUNS pairs, wrk then load, interleaved: this machine drifts by ±15% from one minute to the
+# next, so one pair cannot show a 10% change; the medians are the figures to quote.
+WRK_ALL=""; Q_ALL=""; WRK_CPU_ALL=""; Q_CPU_ALL=""
+for i in $(seq "$RUNS"); do
+  /usr/bin/time -f '%U %S' -o "$OUT/wrk.cpu" wrk -t2 -c"$CONNS" -d"${SECS}s" -H "X-Auth-Token: $USER" \
+    "$BASE/v3.0/OS-MFA/users/$USER_ID/virtual-mfa-device" > "$OUT/wrk"
+  WRK=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk")
+  WRK_N=$(awk '/requests in/ {print $1}' "$OUT/wrk")
+  QRC=$(run "$OUT/q.txt" /usr/bin/time -f '%U %S' -o "$OUT/q.cpu" "$H" "${LOAD[@]}" --flow query-only --users "$CONNS" \
+    --run-time "${SECS}s" --progress none --json "$OUT/q.json")
+  Q=$(json '["requests_per_second"]' < "$OUT/q.json")
+  Q_N=$(json '["requests"]' < "$OUT/q.json")
+  echo "(a) run $i/$RUNS, query, $CONNS connections, ${SECS}s: wrk $WRK req/s · mfa-harness load query-only $(printf %.0f "$Q") req/s (failed $(json '["failed_requests"]' < "$OUT/q.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/q.json") ms) · ratio $(python3 -c "print(round($Q/$WRK, 3))") · exit $QRC"
+  echo "(a) run $i/$RUNS, requests per generator CPU-second: wrk $(per_cpu "$WRK_N" "$OUT/wrk.cpu") ($WRK_N requests, $(cpu_s "$OUT/wrk.cpu") s CPU) · load $(per_cpu "$Q_N" "$OUT/q.cpu") ($Q_N requests, $(cpu_s "$OUT/q.cpu") s CPU, every answer validated)"
+  WRK_ALL="$WRK_ALL $WRK"; Q_ALL="$Q_ALL $Q"
+  WRK_CPU_ALL="$WRK_CPU_ALL $(per_cpu "$WRK_N" "$OUT/wrk.cpu")"; Q_CPU_ALL="$Q_CPU_ALL $(per_cpu "$Q_N" "$OUT/q.cpu")"
+done
+if [ "$RUNS" -gt 1 ]; then
+  W_MED=$(echo "$WRK_ALL" | median); Q_MED=$(echo "$Q_ALL" | median)
+  WC_MED=$(echo "$WRK_CPU_ALL" | median); QC_MED=$(echo "$Q_CPU_ALL" | median)
+  echo "(a) median of $RUNS: req/s wrk $(printf %.0f "$W_MED") · load $(printf %.0f "$Q_MED") (ratio $(python3 -c "print(round($Q_MED/$W_MED, 3))")) · req per generator CPU-second wrk $(printf %.0f "$WC_MED") · load $(printf %.0f "$QC_MED") (ratio $(python3 -c "print(round($QC_MED/$WC_MED, 3))"))"
+fi
 # the same through goose's own reqwest client, for comparison (scripts/bench-tls.sh: the same over TLS)
-GRC=$(run "$OUT/g.txt" $H "${LOAD[@]}" --flow query-only --client goose --users "$CONNS" --run-time "${SECS}s" --json "$OUT/g.json")
+GRC=$(run "$OUT/g.txt" "$H" "${LOAD[@]}" --flow query-only --client goose --users "$CONNS" --run-time "${SECS}s" --json "$OUT/g.json")
 G=$(json '["requests_per_second"]' < "$OUT/g.json")
 echo "(a') the same with --client goose: $(printf %.0f "$G") req/s (failed $(json '["failed_requests"]' < "$OUT/g.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/g.json") ms) · ratio $(python3 -c "print(round($G/$WRK, 3))") · exit $GRC"
 
 # (b) lifecycle flows/s
-LRC=$(run "$OUT/l.txt" $H "${LOAD[@]}" --flow lifecycle --users "$CONNS" --run-time "${SECS}s" --json "$OUT/l.json")
+LRC=$(run "$OUT/l.txt" "$H" "${LOAD[@]}" --flow lifecycle --users "$CONNS" --run-time "${SECS}s" --json "$OUT/l.json")
 echo "(b) lifecycle, $CONNS users, ${SECS}s: $(json '["flows_per_second"]' < "$OUT/l.json" | xargs printf %.1f) flows/s, $(json '["requests_per_second"]' < "$OUT/l.json" | xargs printf %.0f) req/s, p99 $(json '["all"]["p99_ms"]' < "$OUT/l.json") ms, failed $(json '["failed_requests"]' < "$OUT/l.json"), totp-window $(json '["totp_window_retries"]' < "$OUT/l.json"), exit $LRC"
 
 # (c) peak RSS with 1,000 users (the harness process only; the server is separate)
-MRC=$(run "$OUT/m.txt" /usr/bin/time -v -o "$OUT/time" $H "${LOAD[@]}" --flow create-bind-query --users 1000 \
+MRC=$(run "$OUT/m.txt" /usr/bin/time -v -o "$OUT/time" "$H" "${LOAD[@]}" --flow create-bind-query --users 1000 \
   --increase-rate 500 --run-time "${SECS}s" --json "$OUT/m.json")
 echo "(c) load --users 1000, create-bind-query, ${SECS}s: peak RSS $(awk -F': ' '/Maximum resident/ {printf "%.1f MB", $2/1024}' "$OUT/time"), $(json '["flows_per_second"]' < "$OUT/m.json" | xargs printf %.1f) flows/s, failed $(json '["failed_requests"]' < "$OUT/m.json"), exit $MRC"
 for f in q l m; do grep -A20 '^contract violations' "$OUT/$f.txt" || true; done
