@@ -3,13 +3,14 @@
 # (not run in CI):
 #  (a) `load --flow query-only` req/s vs wrk req/s, same connection count, same endpoint
 #      (and the same with `--client goose`, goose's reqwest client, for comparison);
+#  (a1) the same with one thread each: wrk -t1 and `load --threads 1`;
 #  (b) `lifecycle` flows/s;
 #  (c) peak RSS of `load --users 1000`;
-#  and for (a): requests per generator CPU-second (user + system time of the generator process,
+#  and for (a) and (a1): requests per generator CPU-second (user + system time of the generator process,
 #  from GNU time) for wrk and for `load`: the leaner the generator, the more of the machine is
 #  left to the target. `load`'s CPU includes provisioning its users and the summary.
 # Usage: scripts/bench-load.sh [connections=64] [seconds=10] [runs=1]
-# runs > 1 repeats (a), wrk and load interleaved, and prints the medians as well.
+# runs > 1 repeats (a) and (a1), wrk and load interleaved, and prints their medians as well.
 # Needs wrk, curl, python3 and GNU time (apt-get install -y wrk time).
 # serve runs on this host with this clock, so binds need only a short TOTP margin (300ms);
 # see docs/load.md.
@@ -58,27 +59,37 @@ cpu_s() { tail -1 "$1" | awk '{print $1 + $2}'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 # A run that found violations or missed a threshold exits 1; its figures are still printed.
 run() { local out=$1 rc=0; shift; "$@" > "$out" || rc=$?; [ "$rc" -le 1 ] || { echo "$* failed with exit $rc" >&2; exit 3; }; echo "$rc"; }
-# RUNS pairs, wrk then load, interleaved: this machine drifts by ±15% from one minute to the
-# next, so one pair cannot show a 10% change; the medians are the figures to quote.
-WRK_ALL=""; Q_ALL=""; WRK_CPU_ALL=""; Q_CPU_ALL=""
-for i in $(seq "$RUNS"); do
-  /usr/bin/time -f '%U %S' -o "$OUT/wrk.cpu" wrk -t2 -c"$CONNS" -d"${SECS}s" -H "X-Auth-Token: $USER" \
+# RUNS rounds of two pairs, interleaved: wrk -t2 then `load` (its default, a worker thread
+# per CPU), wrk -t1 then `load --threads 1` (one thread each: the like-for-like figure when the
+# target shares the machine). This machine drifts by ±15% from one minute to the next, so one
+# pair cannot show a 10% change; the medians are the figures to quote.
+declare -A RPS CPU
+pair() { # pair LABEL WRK_THREADS [load flags...]: one wrk run and one load run
+  local label=$1 threads=$2 i=$3; shift 3
+  /usr/bin/time -f '%U %S' -o "$OUT/wrk.cpu" wrk -t"$threads" -c"$CONNS" -d"${SECS}s" -H "X-Auth-Token: $USER" \
     "$BASE/v3.0/OS-MFA/users/$USER_ID/virtual-mfa-device" > "$OUT/wrk"
-  WRK=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk")
-  WRK_N=$(awk '/requests in/ {print $1}' "$OUT/wrk")
-  QRC=$(run "$OUT/q.txt" /usr/bin/time -f '%U %S' -o "$OUT/q.cpu" "$H" "${LOAD[@]}" --flow query-only --users "$CONNS" \
-    --run-time "${SECS}s" --progress none --json "$OUT/q.json")
-  Q=$(json '["requests_per_second"]' < "$OUT/q.json")
-  Q_N=$(json '["requests"]' < "$OUT/q.json")
-  echo "(a) run $i/$RUNS, query, $CONNS connections, ${SECS}s: wrk $WRK req/s · mfa-harness load query-only $(printf %.0f "$Q") req/s (failed $(json '["failed_requests"]' < "$OUT/q.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/q.json") ms) · ratio $(python3 -c "print(round($Q/$WRK, 3))") · exit $QRC"
-  echo "(a) run $i/$RUNS, requests per generator CPU-second: wrk $(per_cpu "$WRK_N" "$OUT/wrk.cpu") ($WRK_N requests, $(cpu_s "$OUT/wrk.cpu") s CPU) · load $(per_cpu "$Q_N" "$OUT/q.cpu") ($Q_N requests, $(cpu_s "$OUT/q.cpu") s CPU, every answer validated)"
-  WRK_ALL="$WRK_ALL $WRK"; Q_ALL="$Q_ALL $Q"
-  WRK_CPU_ALL="$WRK_CPU_ALL $(per_cpu "$WRK_N" "$OUT/wrk.cpu")"; Q_CPU_ALL="$Q_CPU_ALL $(per_cpu "$Q_N" "$OUT/q.cpu")"
+  local wrk wrk_n q q_n qrc
+  wrk=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk")
+  wrk_n=$(awk '/requests in/ {print $1}' "$OUT/wrk")
+  qrc=$(run "$OUT/q.txt" /usr/bin/time -f '%U %S' -o "$OUT/q.cpu" "$H" "${LOAD[@]}" --flow query-only --users "$CONNS" \
+    --run-time "${SECS}s" --progress none --json "$OUT/q.json" "$@")
+  q=$(json '["requests_per_second"]' < "$OUT/q.json")
+  q_n=$(json '["requests"]' < "$OUT/q.json")
+  echo "($label) run $i/$RUNS, query, $CONNS connections, ${SECS}s: wrk -t$threads $wrk req/s · mfa-harness load query-only $* $(printf %.0f "$q") req/s (failed $(json '["failed_requests"]' < "$OUT/q.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/q.json") ms) · ratio $(python3 -c "print(round($q/$wrk, 3))") · exit $qrc"
+  echo "($label) run $i/$RUNS, requests per generator CPU-second: wrk -t$threads $(per_cpu "$wrk_n" "$OUT/wrk.cpu") ($wrk_n requests, $(cpu_s "$OUT/wrk.cpu") s CPU) · load $* $(per_cpu "$q_n" "$OUT/q.cpu") ($q_n requests, $(cpu_s "$OUT/q.cpu") s CPU, every answer validated)"
+  RPS[$label.wrk]+=" $wrk"; RPS[$label.load]+=" $q"
+  CPU[$label.wrk]+=" $(per_cpu "$wrk_n" "$OUT/wrk.cpu")"; CPU[$label.load]+=" $(per_cpu "$q_n" "$OUT/q.cpu")"
+}
+for i in $(seq "$RUNS"); do
+  pair a 2 "$i"
+  pair a1 1 "$i" --threads 1
 done
 if [ "$RUNS" -gt 1 ]; then
-  W_MED=$(echo "$WRK_ALL" | median); Q_MED=$(echo "$Q_ALL" | median)
-  WC_MED=$(echo "$WRK_CPU_ALL" | median); QC_MED=$(echo "$Q_CPU_ALL" | median)
-  echo "(a) median of $RUNS: req/s wrk $(printf %.0f "$W_MED") · load $(printf %.0f "$Q_MED") (ratio $(python3 -c "print(round($Q_MED/$W_MED, 3))")) · req per generator CPU-second wrk $(printf %.0f "$WC_MED") · load $(printf %.0f "$QC_MED") (ratio $(python3 -c "print(round($QC_MED/$WC_MED, 3))"))"
+  for label in a a1; do
+    W_MED=$(echo "${RPS[$label.wrk]}" | median); Q_MED=$(echo "${RPS[$label.load]}" | median)
+    WC_MED=$(echo "${CPU[$label.wrk]}" | median); QC_MED=$(echo "${CPU[$label.load]}" | median)
+    echo "($label) median of $RUNS: req/s wrk $(printf %.0f "$W_MED") · load $(printf %.0f "$Q_MED") (ratio $(python3 -c "print(round($Q_MED/$W_MED, 3))")) · req per generator CPU-second wrk $(printf %.0f "$WC_MED") · load $(printf %.0f "$QC_MED") (ratio $(python3 -c "print(round($QC_MED/$WC_MED, 3))"))"
+  done
 fi
 # the same through goose's own reqwest client, for comparison (scripts/bench-tls.sh: the same over TLS)
 GRC=$(run "$OUT/g.txt" "$H" "${LOAD[@]}" --flow query-only --client goose --users "$CONNS" --run-time "${SECS}s" --json "$OUT/g.json")

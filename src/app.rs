@@ -105,10 +105,16 @@ pub struct TotpPlan {
 
 /// Starts the tokio runtime every command shares.
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| InternalError::Start { what: "the async runtime", source }.into())
+    runtime_of(None)
+}
+
+/// The same with this many worker threads (`None`: tokio's default, one per CPU).
+fn runtime_of(threads: Option<usize>) -> Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = threads {
+        builder.worker_threads(threads);
+    }
+    builder.enable_all().build().map_err(|source| InternalError::Start { what: "the async runtime", source }.into())
 }
 
 /// Tells stderr what the run's network set-up must warn of (`--insecure`), before it starts.
@@ -264,7 +270,7 @@ fn load(plan: LoadPlan, output: LoadOutput) -> Result<Outcome> {
     if let Some(address) = metrics.as_ref().and_then(|m| m.local_addr()) {
         let _ = writeln!(std::io::stderr().lock(), "metrics: serving OpenMetrics at http://{address}/metrics");
     }
-    let summary = runtime()?.block_on(load::execute(&plan, load::Hooks { on_tick, metrics }));
+    let summary = runtime_of(plan.threads)?.block_on(load::execute(&plan, load::Hooks { on_tick, metrics }));
     if output.progress == ProgressMode::Tty {
         let mut stderr = std::io::stderr().lock();
         let _ = write!(stderr, "\r\x1b[2K");

@@ -83,6 +83,11 @@ pub struct LoadArgs {
     /// reqwest client (its connection pool). Both share the TLS and proxy settings.
     #[arg(long, value_enum, default_value_t = ClientArg::Connection)]
     pub client: ClientArg,
+    /// Worker threads of the generator (1 to 1024) [default: one per CPU]. With the target on
+    /// the same machine, 1 leaves it more CPU: one thread spends less per request than
+    /// several that keep waking each other (docs/load.md, "Benchmark").
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub live: super::live::LiveArgs,
 }
@@ -136,6 +141,7 @@ impl LoadArgs {
             },
             shard: self.shard,
             start_at: self.start_at,
+            threads: self.threads.map(usize::from),
         };
         let progress = self.live.mode(std::io::IsTerminal::is_terminal(&std::io::stderr()));
         let json = self.json.map(SummaryJson::from);
@@ -194,5 +200,49 @@ impl MergeArgs {
         }
         let plan = MergePlan { files: self.files, thresholds, report_files: self.report_files };
         Ok((plan, LoadOutput { json: self.json.map(SummaryJson::from), ..LoadOutput::default() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::load::LoadPlan;
+
+    fn parse(args: &[&str]) -> Result<LoadPlan, String> {
+        let words = [&["mfa-harness", "load"][..], args].concat();
+        let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(words).map_err(|e| e.to_string())?;
+        let crate::cli::Command::Load(args) = cli.command else { panic!("not load") };
+        args.into_plan().map(|(plan, _)| plan).map_err(|e| e.to_string())
+    }
+
+    fn plan(args: &[&str]) -> LoadPlan {
+        parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[test]
+    fn flows_run_in_a_row_only_when_goose_needs_nothing_between_them() {
+        assert!(plan(&[]).batch());
+        assert!(plan(&["--stages", "1s:4,1s:0"]).batch(), "goose stops a ramped-down user between iterations");
+        assert!(plan(&["--report-file", "r.html"]).batch(), "our HTML report is made from our own recorder");
+        for needs_goose in [
+            &["--iterations", "3"][..],
+            &["--rate", "10"],
+            &["--rate-stages", "1s:10"],
+            &["--report-file", "r.json"],
+            &["--report-file", "r.md"],
+            &["--baseline-file", "b.json"],
+        ] {
+            assert!(!plan(needs_goose).batch(), "{needs_goose:?}: goose counts or paces every iteration");
+        }
+    }
+
+    #[test]
+    fn threads_are_one_to_1024_or_one_per_cpu() {
+        assert_eq!(plan(&[]).threads, None);
+        assert_eq!(plan(&["--threads", "1"]).threads, Some(1));
+        assert_eq!(plan(&["--threads", "1024"]).threads, Some(1024));
+        for wrong in ["0", "1025", "two"] {
+            let error = parse(&["--threads", wrong]).unwrap_err();
+            assert!(error.contains("--threads"), "--threads {wrong}: {error}");
+        }
     }
 }

@@ -79,6 +79,8 @@ pub struct LoadPlan {
     pub shard: Option<shard::Shard>,
     /// `--start-at`: provision, then wait until this time to begin.
     pub start_at: Option<SystemTime>,
+    /// `--threads`: the generator's worker threads (default: one per CPU).
+    pub threads: Option<usize>,
 }
 
 /// What sends the measured requests of a load test.
@@ -182,6 +184,7 @@ pub async fn execute(plan: &LoadPlan, hooks: Hooks) -> Result<LoadSummary> {
             let schedule = arrivals::Schedule::new(plan.rate_stages.clone());
             (arrivals::Arrivals::new(schedule, plan.start_at), plan.users as u64)
         }),
+        batch: plan.batch(),
     });
     let _metrics = metrics.map(|listener| metrics::Server::start(listener, ctx.clone())).transpose()?;
     let started = AtomicBool::new(false);
@@ -275,6 +278,19 @@ impl LoadPlan {
                 .collect(),
             ..self.clone()
         })
+    }
+
+    /// Whether goose aggregates metrics of its own: only for its reports (.json, .md, a
+    /// baseline); our recorder measures every request either way.
+    fn goose_metrics(&self) -> bool {
+        self.goose_report_files().next().is_some() || self.baseline_file.is_some()
+    }
+
+    /// Whether one goose iteration may run several flows in a row ([`state::LoadContext::batch`]):
+    /// when goose has nothing to do between them — no iteration count, no throttle, no
+    /// arrival schedule, and no metrics of its own, whose transaction counts would be short.
+    pub fn batch(&self) -> bool {
+        self.iterations.is_none() && self.rate.is_none() && self.rate_stages.is_empty() && !self.goose_metrics()
     }
 
     /// The report files goose writes (.json, .md); .html ones are ours.
@@ -466,7 +482,7 @@ fn goose_configuration(config: &LoadPlan, flow: &flows::Flow, host: &str) -> Goo
     // phase); `no_reset_metrics` would make it print to stdout whatever `quiet` says.
     // Our own recorder measures every request; goose's aggregation is only paid for when its
     // reports are asked for.
-    g.no_metrics = config.goose_report_files().next().is_none() && config.baseline_file.is_none();
+    g.no_metrics = !config.goose_metrics();
     if let Some(rate) = config.rate {
         g.throttle_requests = Some((rate * flow.requests_per_iteration()).ceil().max(1.0) as usize);
         if !g.no_metrics {

@@ -3,7 +3,7 @@
 
 use super::exchange;
 use super::flows::FlowScenario;
-use super::state::{LoadContext, Session};
+use super::state::{BATCH_FLOWS, BATCH_TIME, LoadContext, Session};
 use super::step::Step;
 use crate::{rules, totp};
 use goose::prelude::*;
@@ -104,7 +104,34 @@ pub fn on_start(ctx: Arc<LoadContext>, scenario: Arc<FlowScenario>) -> Transacti
     })
 }
 
-/// One iteration of a scenario's measured steps, then its recycling.
+/// One flow: the scenario's measured steps, then its recycling.
+async fn flow(user: &mut GooseUser, ctx: &LoadContext, scenario: &FlowScenario) -> Result<(), Box<TransactionError>> {
+    let mut ok = true;
+    for step in &scenario.steps {
+        if !exchange::measured(user, ctx, *step).await? {
+            ok = false;
+            break;
+        }
+    }
+    ctx.recorder.flow(ok);
+    let session = user.get_session_data_unchecked_mut::<Session>();
+    // Boxed: the harness's own client makes large futures, which would make every
+    // iteration's future as large (goose boxes it, copying it whole, every time).
+    if !ok && !scenario.setup.contains(&Step::Create) {
+        Box::pin(reset(ctx, session)).await;
+    } else {
+        for step in &scenario.recycle {
+            if !Box::pin(unmeasured(ctx, session, *step)).await {
+                Box::pin(reset(ctx, session)).await;
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One goose iteration: a flow ([`flow`]), or several in a row when nothing of goose's is
+/// needed between them ([`LoadContext::batch`]).
 pub fn iteration(ctx: Arc<LoadContext>, scenario: Arc<FlowScenario>) -> TransactionFunction {
     Arc::new(move |user| {
         let ctx = ctx.clone();
@@ -123,25 +150,14 @@ pub fn iteration(ctx: Arc<LoadContext>, scenario: Arc<FlowScenario>) -> Transact
                     return Ok(());
                 }
             }
-            let mut ok = true;
-            for step in &scenario.steps {
-                if !exchange::measured(user, &ctx, *step).await? {
-                    ok = false;
+            // Several flows in a row when goose has nothing to do between them (see
+            // `LoadContext::batch`); a stop signal ends the row at once.
+            let batch = ctx.batch && scenario.think_time.is_none();
+            let until = batch.then(|| std::time::Instant::now() + BATCH_TIME);
+            for _ in 0..if batch { BATCH_FLOWS } else { 1 } {
+                flow(user, &ctx, &scenario).await?;
+                if until.is_none_or(|until| std::time::Instant::now() >= until) || goose::is_killswitch_triggered() {
                     break;
-                }
-            }
-            ctx.recorder.flow(ok);
-            let session = user.get_session_data_unchecked_mut::<Session>();
-            // Boxed: the harness's own client makes large futures, which would make every
-            // iteration's future as large (goose boxes it, copying it whole, every time).
-            if !ok && !scenario.setup.contains(&Step::Create) {
-                Box::pin(reset(&ctx, session)).await;
-            } else {
-                for step in &scenario.recycle {
-                    if !Box::pin(unmeasured(&ctx, session, *step)).await {
-                        Box::pin(reset(&ctx, session)).await;
-                        break;
-                    }
                 }
             }
             if let Some(pause) = scenario.think_time {

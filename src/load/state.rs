@@ -41,7 +41,18 @@ pub struct LoadContext {
     pub keys: Option<crate::sign::Keys>,
     /// With `--rate-stages`: when each flow starts, and how many users the pool has.
     pub arrivals: Option<(super::arrivals::Arrivals, u64)>,
+    /// Whether a goose iteration may run several flows in a row (up to [`BATCH_FLOWS`] or
+    /// [`BATCH_TIME`]): goose's own work per iteration (its loop, its channels, a new boxed
+    /// future) is then paid once for several flows. Only when nothing of goose's is needed
+    /// between flows ([`super::LoadPlan`]'s `batch`); a scenario with a think time never does.
+    pub batch: bool,
 }
+
+/// The most flows one goose iteration runs in a row.
+pub const BATCH_FLOWS: usize = 16;
+/// An iteration starts no further flow after this long: goose stops a user (a ramp down, the
+/// end of the run) between iterations, so it waits at most this, and one flow, longer.
+pub const BATCH_TIME: Duration = Duration::from_millis(5);
 
 impl AsRef<Recorder> for LoadContext {
     fn as_ref(&self) -> &Recorder {

@@ -166,6 +166,7 @@ impl Load {
             client: self.client,
             shard: None,
             start_at: None,
+            threads: None,
         }
     }
 
