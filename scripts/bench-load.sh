@@ -64,6 +64,7 @@ run() { local out=$1 rc=0; shift; "$@" > "$out" || rc=$?; [ "$rc" -le 1 ] || { e
 # target shares the machine). This machine drifts by ±15% from one minute to the next, so one
 # pair cannot show a 10% change; the medians are the figures to quote.
 declare -A RPS CPU
+WRK="" # the last wrk -t2 req/s, for (a')
 pair() { # pair LABEL WRK_THREADS [load flags...]: one wrk run and one load run
   local label=$1 threads=$2 i=$3; shift 3
   /usr/bin/time -f '%U %S' -o "$OUT/wrk.cpu" wrk -t"$threads" -c"$CONNS" -d"${SECS}s" -H "X-Auth-Token: $USER" \
@@ -78,6 +79,7 @@ pair() { # pair LABEL WRK_THREADS [load flags...]: one wrk run and one load run
   echo "($label) run $i/$RUNS, query, $CONNS connections, ${SECS}s: wrk -t$threads $wrk req/s · mfa-harness load query-only $* $(printf %.0f "$q") req/s (failed $(json '["failed_requests"]' < "$OUT/q.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/q.json") ms) · ratio $(python3 -c "print(round($q/$wrk, 3))") · exit $qrc"
   echo "($label) run $i/$RUNS, requests per generator CPU-second: wrk -t$threads $(per_cpu "$wrk_n" "$OUT/wrk.cpu") ($wrk_n requests, $(cpu_s "$OUT/wrk.cpu") s CPU) · load $* $(per_cpu "$q_n" "$OUT/q.cpu") ($q_n requests, $(cpu_s "$OUT/q.cpu") s CPU, every answer validated)"
   RPS[$label.wrk]+=" $wrk"; RPS[$label.load]+=" $q"
+  if [ "$label" = a ]; then WRK=$wrk; fi
   CPU[$label.wrk]+=" $(per_cpu "$wrk_n" "$OUT/wrk.cpu")"; CPU[$label.load]+=" $(per_cpu "$q_n" "$OUT/q.cpu")"
 }
 for i in $(seq "$RUNS"); do
