@@ -94,17 +94,17 @@ if [ "$RUNS" -gt 1 ]; then
   done
 fi
 # the same through goose's own reqwest client, for comparison (scripts/bench-tls.sh: the same over TLS)
-GRC=$(run "$OUT/g.txt" "$H" "${LOAD[@]}" --flow query-only --client goose --users "$CONNS" --run-time "${SECS}s" --json "$OUT/g.json")
+GRC=$(run "$OUT/g.txt" "$H" "${LOAD[@]}" --flow query-only --client goose --users "$CONNS" --run-time "${SECS}s" --progress none --json "$OUT/g.json")
 G=$(json '["requests_per_second"]' < "$OUT/g.json")
 echo "(a') the same with --client goose: $(printf %.0f "$G") req/s (failed $(json '["failed_requests"]' < "$OUT/g.json"), p99 $(json '["all"]["p99_ms"]' < "$OUT/g.json") ms) · ratio $(python3 -c "print(round($G/$WRK, 3))") · exit $GRC"
 
 # (b) lifecycle flows/s
-LRC=$(run "$OUT/l.txt" "$H" "${LOAD[@]}" --flow lifecycle --users "$CONNS" --run-time "${SECS}s" --json "$OUT/l.json")
+LRC=$(run "$OUT/l.txt" "$H" "${LOAD[@]}" --flow lifecycle --users "$CONNS" --run-time "${SECS}s" --progress none --json "$OUT/l.json")
 echo "(b) lifecycle, $CONNS users, ${SECS}s: $(json '["flows_per_second"]' < "$OUT/l.json" | xargs printf %.1f) flows/s, $(json '["requests_per_second"]' < "$OUT/l.json" | xargs printf %.0f) req/s, p99 $(json '["all"]["p99_ms"]' < "$OUT/l.json") ms, failed $(json '["failed_requests"]' < "$OUT/l.json"), totp-window $(json '["totp_window_retries"]' < "$OUT/l.json"), exit $LRC"
 
 # (c) peak RSS with 1,000 users (the harness process only; the server is separate)
 MRC=$(run "$OUT/m.txt" /usr/bin/time -v -o "$OUT/time" "$H" "${LOAD[@]}" --flow create-bind-query --users 1000 \
-  --increase-rate 500 --run-time "${SECS}s" --json "$OUT/m.json")
+  --increase-rate 500 --run-time "${SECS}s" --progress none --json "$OUT/m.json")
 echo "(c) load --users 1000, create-bind-query, ${SECS}s: peak RSS $(awk -F': ' '/Maximum resident/ {printf "%.1f MB", $2/1024}' "$OUT/time"), $(json '["flows_per_second"]' < "$OUT/m.json" | xargs printf %.1f) flows/s, failed $(json '["failed_requests"]' < "$OUT/m.json"), exit $MRC"
 for f in q l m; do grep -A20 '^contract violations' "$OUT/$f.txt" || true; done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on this machine skew every figure)"
