@@ -83,32 +83,25 @@ fn against_a_separate_serve_it_leaves_no_users_behind() {
     assert_eq!(names, vec!["admin".to_string()]);
 }
 
+fn assert_passed(out: &Output) {
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+}
+
 /// `--threads 1`: the generator and the embedded server share one worker thread and the run
 /// is whole; and a flow's think time still pauses after every flow (flows run in a row only
 /// when nothing is to happen between them).
 #[test]
 fn one_worker_thread_runs_whole_flows_and_a_think_time_still_paces_them() {
     let (out, summary) = load(&["--flow", "create-bind-query", "--users", "2", "--threads", "1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_passed(&out);
     assert!(summary["flows_completed"].as_u64().unwrap() > 0, "{summary}");
     assert_eq!(summary["failed_requests"], 0, "{summary}");
     let dir = tempfile::tempdir().unwrap();
     let flow = "name = \"paced\"\n[[scenario]]\nname = \"paced\"\nsetup = [\"create\", \"bind\"]\nsteps = [\"query\"]\nthink_time = \"400ms\"\n";
     std::fs::write(dir.path().join("paced.toml"), flow).unwrap();
     let (out, summary) = load(&["--scenarios", dir.path().to_str().unwrap(), "--flow", "paced", "--users", "1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_passed(&out);
     let (flows, seconds) = (summary["flows_completed"].as_u64().unwrap(), summary["duration_s"].as_f64().unwrap());
     // A 400 ms pause after each flow: at most one flow more than the pauses the run had time for.
     let most = (seconds / 0.4).floor() as u64 + 1;
