@@ -12,7 +12,6 @@ use goose::metrics::GooseRequestMetric;
 use goose::prelude::*;
 use http::header::HeaderName;
 use http::{HeaderValue, Method, Request, Uri};
-use http_body_util::Full;
 use std::time::{Duration, Instant};
 
 /// `X-Auth-Token`, as a header name built at compile time.
@@ -43,8 +42,8 @@ fn wire_request(
     ctx: &LoadContext,
     step: Step,
     now: u64,
-) -> Result<Option<Request<Full<Bytes>>>, Box<TransactionError>> {
-    let mut request = Request::new(Full::new(Bytes::new()));
+) -> Result<Option<Request<Bytes>>, Box<TransactionError>> {
+    let mut request = Request::new(Bytes::new());
     if let Some(prepared) = user.get_session_data_unchecked::<Session>().prepared(step) {
         *request.uri_mut() = prepared.uri.clone();
         *request.headers_mut() = prepared.headers.clone();
@@ -59,7 +58,7 @@ fn wire_request(
             .map_err(|_| Box::new(TransactionError::Custom("a content type is not a valid header value".into())))?;
         request.headers_mut().insert(http::header::CONTENT_TYPE, content_type);
         request.headers_mut().insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-        *request.body_mut() = Full::new(Bytes::from(bytes));
+        *request.body_mut() = Bytes::from(bytes);
     }
     Ok(Some(request))
 }

@@ -1,19 +1,20 @@
-//! One HTTP/1.1 keep-alive connection per goose user for the measured steps, on hyper's
-//! client connection API: no pool, no URL re-parsing, no per-request tower stack. It is what
+//! One HTTP/1.1 keep-alive connection per goose user for the measured steps, on the lean
+//! exchange of [`http1`] (`httparse`, no task or channel of its own): no pool, no URL
+//! re-parsing, no per-request tower stack. It is what
 //! wrk does (one connection per virtual user, requests one after the other), so the two are
 //! compared like for like. `http://` and `https://` targets, straight or through a proxy
-//! ([`connect`]: the same TLS set-up and proxy choice as every client of the harness). Like
-//! any hyper client connection it follows no redirect (a 3xx is an answer), and it reads an
+//! ([`connect`]: the same TLS set-up and proxy choice as every client of the harness). It
+//! follows no redirect (a 3xx is an answer), and it reads an
 //! answer's body frame by frame up to `--max-body`.
 
 pub mod connect;
+pub mod http1;
 
 use bytes::Bytes;
 use connect::Connector;
 use http::header::{CONTENT_LENGTH, HOST, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Request};
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
+use http1::{Conn, Failure};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -73,7 +74,7 @@ impl Endpoint {
 /// A goose user's connection; opened on first use and again after an error.
 pub struct Wire {
     endpoint: Endpoint,
-    sender: Option<SendRequest<Full<Bytes>>>,
+    conn: Option<Conn>,
     /// The connection's one timer: set to a request's deadline, and moved on only when it goes
     /// off before the deadline of the request then under way (a later one) — at most once per
     /// timeout, rather than made, or moved, for every request.
@@ -89,17 +90,17 @@ impl Clone for Wire {
 
 impl Wire {
     pub fn new(endpoint: Endpoint) -> Wire {
-        Wire { endpoint, sender: None, deadline: None }
+        Wire { endpoint, conn: None, deadline: None }
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, WireError> {
-        self.endpoint.connector.open().await.map_err(|_| WireError::Connection)
+    async fn connect(&self) -> Result<Conn, WireError> {
+        self.endpoint.connector.open().await.map(Conn::new).map_err(|_| WireError::Connection)
     }
 
     /// Sends one request (origin-form URI, headers but `Host` set) and reads its whole answer,
     /// within the endpoint's timeout. After any error the connection is dropped and the next
     /// request opens a new one.
-    pub async fn send(&mut self, mut request: Request<Full<Bytes>>) -> Result<(u16, Bytes), WireError> {
+    pub async fn send(&mut self, mut request: Request<Bytes>) -> Result<(u16, Bytes), WireError> {
         request.headers_mut().insert(HOST, self.endpoint.host.clone());
         request.headers_mut().insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         self.send_whole(request, std::time::Instant::now()).await
@@ -118,11 +119,12 @@ impl Wire {
     /// `started` (the caller's reading of the clock: the timeout runs from it).
     pub async fn send_whole(
         &mut self,
-        mut request: Request<Full<Bytes>>,
+        mut request: Request<Bytes>,
         started: std::time::Instant,
     ) -> Result<(u16, Bytes), WireError> {
         if request.method() != http::Method::GET && !request.headers().contains_key(CONTENT_LENGTH) {
-            request.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(0));
+            let length = HeaderValue::from(request.body().len());
+            request.headers_mut().insert(CONTENT_LENGTH, length);
         }
         self.endpoint.connector.prepare(&mut request);
         let due = tokio::time::Instant::from_std(started) + self.endpoint.timeout;
@@ -131,7 +133,7 @@ impl Wire {
             deadline.as_mut().reset(due);
         }
         let answer = {
-            let mut exchange = std::pin::pin!(self.exchange(request));
+            let mut exchange = std::pin::pin!(self.exchange(&request));
             std::future::poll_fn(|cx| {
                 if let Poll::Ready(answer) = exchange.as_mut().poll(cx) {
                     return Poll::Ready(answer);
@@ -156,41 +158,36 @@ impl Wire {
 
     /// Drops the connection; the next request opens a new one.
     fn close(&mut self) {
-        self.sender = None;
+        self.conn = None;
     }
 
     /// One request on the open connection, or on a new one. A request that a reused
-    /// connection gave back unsent (the target closed it while it was idle) goes once more
-    /// on a new connection; one that may have reached the target is not repeated.
-    async fn exchange(&mut self, request: Request<Full<Bytes>>) -> Result<(u16, Bytes), WireError> {
-        let mut request = request;
+    /// connection could not carry — the target had closed it while it was idle, so it took
+    /// no byte of the request or gave no byte of an answer — goes once more on a new
+    /// connection, if its method is idempotent (a POST that may have reached the target is
+    /// not repeated).
+    async fn exchange(&mut self, request: &Request<Bytes>) -> Result<(u16, Bytes), WireError> {
         for _attempt in 0..2 {
-            let reused = match self.sender.as_mut() {
-                Some(sender) => sender.ready().await.is_ok(),
-                None => false,
-            };
+            let reused = self.conn.as_mut().is_some_and(Conn::is_usable);
             if !reused {
                 // Boxed: opening a connection (TLS, proxy tunnel) is a large future, and it
                 // would make every request's future as large, copied as a whole each time.
-                self.sender = Some(Box::pin(self.connect()).await?);
+                self.conn = Some(Box::pin(self.connect()).await?);
             }
-            let Some(sender) = self.sender.as_mut() else { return Err(WireError::Connection) };
-            match sender.try_send_request(request).await {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    return match read_bounded(response.into_body(), self.endpoint.max_body).await? {
-                        Some(body) => Ok((status, body)),
-                        None => {
-                            // The rest of the body is still on the connection: it is closed.
-                            self.close();
-                            Err(WireError::TooLarge { status })
-                        }
-                    };
+            let Some(conn) = self.conn.as_mut() else { return Err(WireError::Connection) };
+            match conn.exchange(request, self.endpoint.max_body).await {
+                Ok(answer) => {
+                    if !answer.reusable {
+                        self.close();
+                    }
+                    return Ok((answer.status, answer.body));
                 }
-                Err(mut e) => {
+                Err(failure) => {
+                    // The rest of the answer, if any, is still on the connection: it is closed.
                     self.close();
-                    match e.take_message() {
-                        Some(unsent) if reused => request = unsent,
+                    match failure {
+                        Failure::Closed if reused && request.method().is_idempotent() => continue,
+                        Failure::TooLarge { status } => return Err(WireError::TooLarge { status }),
                         _ => return Err(WireError::Connection),
                     }
                 }
@@ -198,30 +195,6 @@ impl Wire {
         }
         Err(WireError::Connection)
     }
-}
-
-/// The whole body, or `None` when it goes on past `max` bytes (the rest is never read).
-async fn read_bounded(mut body: hyper::body::Incoming, max: usize) -> Result<Option<Bytes>, WireError> {
-    // Most answers are one frame, kept as it came; a body of several frames is joined.
-    let mut whole = Bytes::new();
-    let mut joined: Option<Vec<u8>> = None;
-    while let Some(frame) = body.frame().await {
-        let Ok(data) = frame.map_err(|_| WireError::Connection)?.into_data() else { continue };
-        let held = joined.as_ref().map_or(whole.len(), Vec::len);
-        if data.len() > max - held {
-            return Ok(None);
-        }
-        match &mut joined {
-            Some(joined) => crate::client::append_bounded(joined, &data, max),
-            None if whole.is_empty() => whole = data,
-            None => {
-                let mut both = whole.to_vec();
-                crate::client::append_bounded(&mut both, &data, max);
-                joined = Some(both);
-            }
-        }
-    }
-    Ok(Some(joined.map_or(whole, Bytes::from)))
 }
 
 #[cfg(test)]
@@ -240,8 +213,8 @@ mod tests {
         Endpoint::of(&base, &Network { max_body, ..Network::with_timeout(timeout) }).unwrap()
     }
 
-    fn get(path: &str) -> Request<Full<Bytes>> {
-        Request::builder().uri(path).body(Full::new(Bytes::new())).unwrap()
+    fn get(path: &str) -> Request<Bytes> {
+        Request::builder().uri(path).body(Bytes::new()).unwrap()
     }
 
     /// Reads one request head (these tests send no bodies) and returns it.

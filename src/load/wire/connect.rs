@@ -8,14 +8,11 @@
 //! - `https://` target through a proxy: a `CONNECT host:port` tunnel, then TLS inside it.
 //! - an `https://` proxy: TLS to the proxy first, whatever goes inside.
 
+use super::http1::Io;
 use crate::client::Network;
 use crate::client::proxy::{ProxyRoute, proxy_for};
 use base64::Engine;
-use bytes::Bytes;
 use http::{HeaderValue, Request, Uri};
-use http_body_util::Full;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
 use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -124,7 +121,7 @@ impl Connector {
 
     /// Readies a request for this route: through a proxy to a plain target, its URI becomes
     /// absolute and it carries the proxy's credentials.
-    pub fn prepare(&self, request: &mut Request<Full<Bytes>>) {
+    pub fn prepare(&self, request: &mut Request<bytes::Bytes>) {
         let Some(origin) = &self.forward_origin else { return };
         let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
         if let Ok(uri) = Uri::try_from(format!("{origin}{path}")) {
@@ -135,8 +132,8 @@ impl Connector {
         }
     }
 
-    /// Opens a new connection and hands it to hyper.
-    pub async fn open(&self) -> io::Result<SendRequest<Full<Bytes>>> {
+    /// Opens a new connection: the stream its requests go on.
+    pub async fn open(&self) -> io::Result<Box<dyn Io>> {
         let stream = TcpStream::connect(&self.address).await?;
         let _ = stream.set_nodelay(true);
         match &self.proxy_tls {
@@ -146,33 +143,18 @@ impl Connector {
     }
 
     /// After the first hop: the tunnel, if any, then TLS to the target, if any.
-    async fn through<S>(&self, mut stream: S) -> io::Result<SendRequest<Full<Bytes>>>
+    async fn through<S>(&self, mut stream: S) -> io::Result<Box<dyn Io>>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static,
     {
         if let Some(target) = &self.tunnel {
             tunnel(&mut stream, target, self.proxy_auth.as_ref()).await?;
         }
         match &self.tls {
-            None => handshake(stream).await,
-            Some(tls) => handshake(tls.connector.connect(tls.name.clone(), stream).await?).await,
+            None => Ok(Box::new(stream)),
+            Some(tls) => Ok(Box::new(tls.connector.connect(tls.name.clone(), stream).await?)),
         }
     }
-}
-
-async fn handshake<S>(stream: S) -> io::Result<SendRequest<Full<Bytes>>>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    // One buffer per request, head and body copied into it, written with one `write`: a
-    // request here is a few hundred bytes, and one flat write costs less than `writev` of
-    // its pieces (≈ 6% more requests per CPU-second in a bare hyper client on this path).
-    let (sender, connection) =
-        http1::Builder::new().writev(false).handshake(TokioIo::new(stream)).await.map_err(io::Error::other)?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(sender)
 }
 
 /// Asks the proxy for a tunnel to `target` and reads its answer head; a 2xx opens it.
@@ -227,7 +209,7 @@ mod tests {
         assert_eq!((tunnel.address(), tunnel.tunnel.as_deref()), ("127.0.0.1:3128", Some("iam.example:8443")));
         let forward = connector("http://iam.example/prefix", proxy);
         assert_eq!(forward.forward_origin.as_deref(), Some("http://iam.example:80"));
-        let mut request = Request::builder().uri("/prefix/v3/x?y=1").body(Full::new(Bytes::new())).unwrap();
+        let mut request = Request::builder().uri("/prefix/v3/x?y=1").body(bytes::Bytes::new()).unwrap();
         forward.prepare(&mut request);
         assert_eq!(request.uri().to_string(), "http://iam.example:80/prefix/v3/x?y=1");
         let auth = request.headers().get(http::header::PROXY_AUTHORIZATION).unwrap();
