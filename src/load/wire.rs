@@ -5,7 +5,7 @@
 //! compared like for like. `http://` and `https://` targets, straight or through a proxy
 //! ([`connect`]: the same TLS set-up and proxy choice as every client of the harness). It
 //! follows no redirect (a 3xx is an answer), and it reads an
-//! answer's body frame by frame up to `--max-body`.
+//! answer's body by its framing, never past `--max-body`.
 
 pub mod connect;
 pub mod http1;

@@ -215,7 +215,8 @@ impl Conn {
 fn judge_head(response: &httparse::Response) -> Result<(u16, Framing, bool), Failure> {
     let status = response.code.ok_or(Failure::Broken)?;
     let mut close = response.version == Some(0);
-    let (mut chunked, mut length): (bool, Option<u64>) = (false, None);
+    // `Some(whether its last coding is chunked)` when the answer has a Transfer-Encoding.
+    let (mut coding, mut length): (Option<bool>, Option<u64>) = (None, None);
     for header in response.headers.iter() {
         let value = || std::str::from_utf8(header.value).map(str::trim).map_err(|_| Failure::Broken);
         if header.name.eq_ignore_ascii_case("connection") {
@@ -228,12 +229,8 @@ fn judge_head(response: &httparse::Response) -> Result<(u16, Framing, bool), Fai
                 }
             }
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            let value = value()?;
             // Only a last coding of `chunked` delimits the body; anything else runs to the close.
-            chunked = value.rsplit(',').next().is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
-            if !chunked {
-                close = true;
-            }
+            coding = Some(value()?.rsplit(',').next().is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked")));
         } else if header.name.eq_ignore_ascii_case("content-length") {
             for each in value()?.split(',').map(str::trim) {
                 let each = each.parse::<u64>().map_err(|_| Failure::Broken)?;
@@ -246,14 +243,12 @@ fn judge_head(response: &httparse::Response) -> Result<(u16, Framing, bool), Fai
     }
     let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
         Framing::Empty
-    } else if chunked {
-        Framing::Chunked
-    } else if response.headers.iter().any(|h| h.name.eq_ignore_ascii_case("transfer-encoding")) {
-        Framing::UntilClose
+    } else if let Some(chunked) = coding {
+        if chunked { Framing::Chunked } else { Framing::UntilClose }
     } else if let Some(length) = length {
         if length == 0 { Framing::Empty } else { Framing::Length(length) }
     } else {
-        close = true;
+        // A body that runs to the close: the connection carries nothing after it.
         Framing::UntilClose
     };
     Ok((status, framing, close))
