@@ -69,16 +69,17 @@ pub struct Device {
     pub seed_forms: SeedForms,
 }
 
-/// A request that stays the same all session long (query, list), built once: its URL for
-/// goose's client, its origin-form URI and whole header set for the session's own connection.
+/// A request that stays the same all session long (query, list), built once: its URL and
+/// token for goose's client, and for the session's own connection its whole encoding.
 #[derive(Clone)]
 pub struct Prepared {
     pub url: url::Url,
-    pub uri: http::Uri,
     pub token: HeaderValue,
-    /// `Host`, `User-Agent`, the run's `--header`s and the token: copied for each request,
-    /// never hashed again.
-    pub headers: http::HeaderMap,
+    pub method: http::Method,
+    /// Request line, `Host`, `User-Agent`, the run's `--header`s and the token, as they go on
+    /// the session's own connection ([`Wire::encode`]): written as they are for each request.
+    /// It holds the token: never printed.
+    pub encoded: Option<Bytes>,
 }
 
 /// Per goose user.
@@ -116,6 +117,17 @@ impl Session {
             Step::List => self.list.as_ref(),
             _ => None,
         }
+    }
+
+    /// The session's own connection and the request of `step` encoded for it, if both are there.
+    pub fn wire_and_encoded(&mut self, step: Step) -> Option<(&mut Wire, &Prepared, &[u8])> {
+        let prepared = match step {
+            Step::Query => self.query.as_ref(),
+            Step::List => self.list.as_ref(),
+            _ => None,
+        }?;
+        let encoded = prepared.encoded.as_deref()?;
+        Some((self.wire.as_mut()?, prepared, encoded))
     }
 
     pub fn prepare(&mut self, step: Step, prepared: Prepared) {

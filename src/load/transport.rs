@@ -44,11 +44,6 @@ fn wire_request(
     now: u64,
 ) -> Result<Option<Request<Bytes>>, Box<TransactionError>> {
     let mut request = Request::new(Bytes::new());
-    if let Some(prepared) = user.get_session_data_unchecked::<Session>().prepared(step) {
-        *request.uri_mut() = prepared.uri.clone();
-        *request.headers_mut() = prepared.headers.clone();
-        return Ok(Some(request));
-    }
     let Some(parts) = parts(user, ctx, step, now)? else { return Ok(None) };
     *request.method_mut() = parts.method;
     *request.uri_mut() = uri_of(user, step, &parts.path_and_query)?;
@@ -123,11 +118,21 @@ fn parts(
     if let (true, [(name, token)]) = (matches!(step, Step::Query | Step::List), parts.auth.as_slice())
         && *name == AUTH_HEADER_NAME
     {
+        let encoded = match &user.get_session_data_unchecked::<Session>().wire {
+            Some(wire) => {
+                let mut request = Request::new(Bytes::new());
+                *request.method_mut() = parts.method.clone();
+                *request.uri_mut() = uri_of(user, step, &parts.path_and_query)?;
+                *request.headers_mut() = head(user, ctx, parts.auth.clone());
+                Some(wire.encode(request))
+            }
+            None => None,
+        };
         let prepared = Prepared {
             url: url_of(user, &parts.path_and_query)?,
-            uri: uri_of(user, step, &parts.path_and_query)?,
             token: token.clone(),
-            headers: head(user, ctx, parts.auth.clone()),
+            method: parts.method.clone(),
+            encoded,
         };
         user.get_session_data_unchecked_mut::<Session>().prepare(step, prepared);
     }
@@ -195,7 +200,15 @@ pub async fn send(
     step: Step,
     now: u64,
 ) -> Result<Option<Sent>, Box<TransactionError>> {
-    if user.get_session_data_unchecked::<Session>().wire.is_some() {
+    let session = user.get_session_data_unchecked_mut::<Session>();
+    if let Some((wire, prepared, encoded)) = session.wire_and_encoded(step) {
+        let method = prepared.method.clone();
+        let started = Instant::now();
+        let answer = wire.send_encoded(encoded, method.is_idempotent(), started).await;
+        let ended = Instant::now();
+        return Ok(Some(Sent { via: Via::Wire { method, answer }, elapsed: ended - started, ended }));
+    }
+    if session.wire.is_some() {
         let Some(request) = wire_request(user, ctx, step, now)? else { return Ok(None) };
         let method = request.method().clone();
         let session = user.get_session_data_unchecked_mut::<Session>();

@@ -71,6 +71,13 @@ impl Endpoint {
     }
 }
 
+/// A request as it goes on the connection: built for this one send, or encoded before.
+#[derive(Clone, Copy)]
+enum Outgoing<'a> {
+    Request(&'a Request<Bytes>),
+    Encoded(&'a [u8]),
+}
+
 /// A goose user's connection; opened on first use and again after an error.
 pub struct Wire {
     endpoint: Endpoint,
@@ -115,6 +122,27 @@ impl Wire {
         headers
     }
 
+    /// A request that already carries [`Wire::base_headers`] readied for this endpoint: a
+    /// `Content-Length` for a body, and, through a proxy, the absolute-form URI and the
+    /// proxy's credentials.
+    fn ready(&self, request: &mut Request<Bytes>) {
+        if request.method() != http::Method::GET && !request.headers().contains_key(CONTENT_LENGTH) {
+            let length = HeaderValue::from(request.body().len());
+            request.headers_mut().insert(CONTENT_LENGTH, length);
+        }
+        self.endpoint.connector.prepare(request);
+    }
+
+    /// The bytes of a request that already carries [`Wire::base_headers`], as
+    /// [`Wire::send_whole`] would write them: for a request sent again and again
+    /// ([`Wire::send_encoded`]).
+    pub fn encode(&self, mut request: Request<Bytes>) -> Bytes {
+        self.ready(&mut request);
+        let mut out = Vec::new();
+        http1::encode(&request, &mut out);
+        Bytes::from(out)
+    }
+
     /// [`Wire::send`] of a request that already carries [`Wire::base_headers`], started at
     /// `started` (the caller's reading of the clock: the timeout runs from it).
     pub async fn send_whole(
@@ -122,18 +150,36 @@ impl Wire {
         mut request: Request<Bytes>,
         started: std::time::Instant,
     ) -> Result<(u16, Bytes), WireError> {
-        if request.method() != http::Method::GET && !request.headers().contains_key(CONTENT_LENGTH) {
-            let length = HeaderValue::from(request.body().len());
-            request.headers_mut().insert(CONTENT_LENGTH, length);
-        }
-        self.endpoint.connector.prepare(&mut request);
+        self.ready(&mut request);
+        let idempotent = request.method().is_idempotent();
+        self.run(Outgoing::Request(&request), idempotent, started).await
+    }
+
+    /// [`Wire::send_whole`] of a request [`Wire::encode`]d before; `idempotent` says whether
+    /// its method is (whether it may be sent once more on a new connection).
+    pub async fn send_encoded(
+        &mut self,
+        encoded: &[u8],
+        idempotent: bool,
+        started: std::time::Instant,
+    ) -> Result<(u16, Bytes), WireError> {
+        self.run(Outgoing::Encoded(encoded), idempotent, started).await
+    }
+
+    /// One request within the endpoint's timeout, from `started`.
+    async fn run(
+        &mut self,
+        request: Outgoing<'_>,
+        idempotent: bool,
+        started: std::time::Instant,
+    ) -> Result<(u16, Bytes), WireError> {
         let due = tokio::time::Instant::from_std(started) + self.endpoint.timeout;
         let mut deadline = self.deadline.take().unwrap_or_else(|| Box::pin(tokio::time::sleep_until(due)));
         if deadline.deadline() > due {
             deadline.as_mut().reset(due);
         }
         let answer = {
-            let mut exchange = std::pin::pin!(self.exchange(&request));
+            let mut exchange = std::pin::pin!(self.exchange(request, idempotent));
             std::future::poll_fn(|cx| {
                 if let Poll::Ready(answer) = exchange.as_mut().poll(cx) {
                     return Poll::Ready(answer);
@@ -166,7 +212,7 @@ impl Wire {
     /// no byte of the request or gave no byte of an answer — goes once more on a new
     /// connection, if its method is idempotent (a POST that may have reached the target is
     /// not repeated).
-    async fn exchange(&mut self, request: &Request<Bytes>) -> Result<(u16, Bytes), WireError> {
+    async fn exchange(&mut self, request: Outgoing<'_>, idempotent: bool) -> Result<(u16, Bytes), WireError> {
         for _attempt in 0..2 {
             let reused = self.conn.as_mut().is_some_and(Conn::is_usable);
             if !reused {
@@ -175,7 +221,12 @@ impl Wire {
                 self.conn = Some(Box::pin(self.connect()).await?);
             }
             let Some(conn) = self.conn.as_mut() else { return Err(WireError::Connection) };
-            match conn.exchange(request, self.endpoint.max_body).await {
+            let max_body = self.endpoint.max_body;
+            let answer = match request {
+                Outgoing::Request(request) => conn.exchange(request, max_body).await,
+                Outgoing::Encoded(bytes) => conn.exchange_encoded(bytes, max_body).await,
+            };
+            match answer {
                 Ok(answer) => {
                     if !answer.reusable {
                         self.close();
@@ -186,7 +237,7 @@ impl Wire {
                     // The rest of the answer, if any, is still on the connection: it is closed.
                     self.close();
                     match failure {
-                        Failure::Closed if reused && request.method().is_idempotent() => continue,
+                        Failure::Closed if reused && idempotent => continue,
                         Failure::TooLarge { status } => return Err(WireError::TooLarge { status }),
                         _ => return Err(WireError::Connection),
                     }
@@ -272,6 +323,45 @@ mod tests {
             assert!(head.to_lowercase().contains(&expected_host), "{head}");
             assert!(head.to_lowercase().contains("user-agent: mfa-harness/"), "{head}");
         }
+    }
+
+    /// A request encoded once goes byte for byte as the same request sent whole, every time,
+    /// and once more on a new connection when the target had closed the idle one.
+    #[tokio::test]
+    async fn an_encoded_request_goes_as_the_whole_one_would() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut wire = Wire::new(endpoint(&listener, Duration::from_secs(5)));
+        let server = tokio::spawn(async move {
+            let mut heads = Vec::new();
+            // Two requests on the first connection, which is then closed while idle; the
+            // third comes on a second one.
+            for requests in [2, 1] {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                for _ in 0..requests {
+                    heads.push(read_head(&mut stream).await.unwrap());
+                    stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await.unwrap();
+                }
+            }
+            heads
+        });
+        let request = || {
+            let mut request = get("/v3/q?x=1");
+            *request.headers_mut() = wire.base_headers();
+            request.headers_mut().insert("x-auth-token", HeaderValue::from_static("t0ken"));
+            request
+        };
+        let encoded = wire.encode(request());
+        let (status, body) = wire.send_whole(request(), std::time::Instant::now()).await.unwrap();
+        assert_eq!((status, body.as_ref()), (200, b"ok".as_slice()));
+        for _ in 0..2 {
+            let (status, body) = wire.send_encoded(&encoded, true, std::time::Instant::now()).await.unwrap();
+            assert_eq!((status, body.as_ref()), (200, b"ok".as_slice()));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let heads = server.await.unwrap();
+        assert_eq!(heads.len(), 3);
+        assert_eq!(heads[0].as_bytes(), &encoded[..], "the encoding is what send_whole writes");
+        assert!(heads.iter().all(|h| *h == heads[0]), "{heads:?}");
     }
 
     /// A target that closes a keep-alive connection between requests: the next request opens

@@ -81,8 +81,17 @@ impl Conn {
     /// Sends `request` (origin-form or absolute-form URI, every header set, `Content-Length`
     /// for a body) and reads its answer, a body of at most `max_body` bytes.
     pub async fn exchange(&mut self, request: &Request<Bytes>, max_body: usize) -> Result<Answer, Failure> {
-        encode(request, &mut self.out);
-        if self.io.write_all(&self.out).await.is_err() || self.io.flush().await.is_err() {
+        let mut out = std::mem::take(&mut self.out);
+        encode(request, &mut out);
+        let answer = self.exchange_encoded(&out, max_body).await;
+        self.out = out;
+        answer
+    }
+
+    /// [`Conn::exchange`] of a request already encoded ([`encode`]): a request sent again and
+    /// again is encoded once.
+    pub async fn exchange_encoded(&mut self, request: &[u8], max_body: usize) -> Result<Answer, Failure> {
+        if self.io.write_all(request).await.is_err() || self.io.flush().await.is_err() {
             return Err(Failure::Closed);
         }
         let mut first = true;
@@ -121,9 +130,14 @@ impl Conn {
     async fn read_head(&mut self, first: bool) -> Result<(u16, Framing, bool), Failure> {
         loop {
             if !self.buf.is_empty() {
-                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                let mut response = httparse::Response::new(&mut headers);
-                match response.parse(&self.buf) {
+                // Left uninitialised: httparse writes the headers it finds, and no more.
+                let mut headers = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+                let mut response = httparse::Response::new(&mut []);
+                match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+                    &mut response,
+                    &self.buf,
+                    &mut headers,
+                ) {
                     Ok(httparse::Status::Complete(length)) => {
                         let head = judge_head(&response)?;
                         self.buf.advance(length);
@@ -255,7 +269,7 @@ fn judge_head(response: &httparse::Response) -> Result<(u16, Framing, bool), Fai
 }
 
 /// The request's bytes: request line, headers, body.
-fn encode(request: &Request<Bytes>, out: &mut Vec<u8>) {
+pub fn encode(request: &Request<Bytes>, out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(request.method().as_str().as_bytes());
     out.push(b' ');
