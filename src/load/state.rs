@@ -112,20 +112,21 @@ impl Session {
     }
 
     pub fn prepared(&self, step: Step) -> Option<&Prepared> {
+        Self::slot(&self.query, &self.list, step)
+    }
+
+    /// The prepared request of `step` among the session's two.
+    fn slot<'a>(query: &'a Option<Prepared>, list: &'a Option<Prepared>, step: Step) -> Option<&'a Prepared> {
         match step {
-            Step::Query => self.query.as_ref(),
-            Step::List => self.list.as_ref(),
+            Step::Query => query.as_ref(),
+            Step::List => list.as_ref(),
             _ => None,
         }
     }
 
     /// The session's own connection and the request of `step` encoded for it, if both are there.
     pub fn wire_and_encoded(&mut self, step: Step) -> Option<(&mut Wire, &Prepared, &[u8])> {
-        let prepared = match step {
-            Step::Query => self.query.as_ref(),
-            Step::List => self.list.as_ref(),
-            _ => None,
-        }?;
+        let prepared = Self::slot(&self.query, &self.list, step)?;
         let encoded = prepared.encoded.as_deref()?;
         Some((self.wire.as_mut()?, prepared, encoded))
     }

@@ -75,7 +75,18 @@ impl Endpoint {
 #[derive(Clone, Copy)]
 enum Outgoing<'a> {
     Request(&'a Request<Bytes>),
-    Encoded(&'a [u8]),
+    /// Its bytes, and whether its method is idempotent.
+    Encoded(&'a [u8], bool),
+}
+
+impl Outgoing<'_> {
+    /// Whether it may be sent once more on a new connection.
+    fn is_idempotent(self) -> bool {
+        match self {
+            Outgoing::Request(request) => request.method().is_idempotent(),
+            Outgoing::Encoded(_, idempotent) => idempotent,
+        }
+    }
 }
 
 /// A goose user's connection; opened on first use and again after an error.
@@ -151,8 +162,7 @@ impl Wire {
         started: std::time::Instant,
     ) -> Result<(u16, Bytes), WireError> {
         self.ready(&mut request);
-        let idempotent = request.method().is_idempotent();
-        self.run(Outgoing::Request(&request), idempotent, started).await
+        self.run(Outgoing::Request(&request), started).await
     }
 
     /// [`Wire::send_whole`] of a request [`Wire::encode`]d before; `idempotent` says whether
@@ -163,23 +173,18 @@ impl Wire {
         idempotent: bool,
         started: std::time::Instant,
     ) -> Result<(u16, Bytes), WireError> {
-        self.run(Outgoing::Encoded(encoded), idempotent, started).await
+        self.run(Outgoing::Encoded(encoded, idempotent), started).await
     }
 
     /// One request within the endpoint's timeout, from `started`.
-    async fn run(
-        &mut self,
-        request: Outgoing<'_>,
-        idempotent: bool,
-        started: std::time::Instant,
-    ) -> Result<(u16, Bytes), WireError> {
+    async fn run(&mut self, request: Outgoing<'_>, started: std::time::Instant) -> Result<(u16, Bytes), WireError> {
         let due = tokio::time::Instant::from_std(started) + self.endpoint.timeout;
         let mut deadline = self.deadline.take().unwrap_or_else(|| Box::pin(tokio::time::sleep_until(due)));
         if deadline.deadline() > due {
             deadline.as_mut().reset(due);
         }
         let answer = {
-            let mut exchange = std::pin::pin!(self.exchange(request, idempotent));
+            let mut exchange = std::pin::pin!(self.exchange(request));
             std::future::poll_fn(|cx| {
                 if let Poll::Ready(answer) = exchange.as_mut().poll(cx) {
                     return Poll::Ready(answer);
@@ -212,7 +217,7 @@ impl Wire {
     /// no byte of the request or gave no byte of an answer — goes once more on a new
     /// connection, if its method is idempotent (a POST that may have reached the target is
     /// not repeated).
-    async fn exchange(&mut self, request: Outgoing<'_>, idempotent: bool) -> Result<(u16, Bytes), WireError> {
+    async fn exchange(&mut self, request: Outgoing<'_>) -> Result<(u16, Bytes), WireError> {
         for _attempt in 0..2 {
             let reused = self.conn.as_mut().is_some_and(Conn::is_usable);
             if !reused {
@@ -224,7 +229,7 @@ impl Wire {
             let max_body = self.endpoint.max_body;
             let answer = match request {
                 Outgoing::Request(request) => conn.exchange(request, max_body).await,
-                Outgoing::Encoded(bytes) => conn.exchange_encoded(bytes, max_body).await,
+                Outgoing::Encoded(bytes, _) => conn.exchange_encoded(bytes, max_body).await,
             };
             match answer {
                 Ok(answer) => {
@@ -237,7 +242,7 @@ impl Wire {
                     // The rest of the answer, if any, is still on the connection: it is closed.
                     self.close();
                     match failure {
-                        Failure::Closed if reused && idempotent => continue,
+                        Failure::Closed if reused && request.is_idempotent() => continue,
                         Failure::TooLarge { status } => return Err(WireError::TooLarge { status }),
                         _ => return Err(WireError::Connection),
                     }
