@@ -108,12 +108,19 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     runtime_of(None)
 }
 
-/// The same with this many worker threads (`None`: tokio's default, one per CPU).
+/// The same with this many worker threads (`None`: tokio's default, one per CPU). One thread is
+/// tokio's current-thread runtime: everything runs on the calling thread, so no worker has to
+/// be woken from another.
 fn runtime_of(threads: Option<usize>) -> Result<tokio::runtime::Runtime> {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = threads {
-        builder.worker_threads(threads);
-    }
+    let mut builder = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(threads) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(threads);
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
     builder.enable_all().build().map_err(|source| InternalError::Start { what: "the async runtime", source }.into())
 }
 

@@ -83,9 +83,10 @@ pub struct LoadArgs {
     /// reqwest client (its connection pool). Both share the TLS and proxy settings.
     #[arg(long, value_enum, default_value_t = ClientArg::Connection)]
     pub client: ClientArg,
-    /// Worker threads of the generator (1 to 1024) [default: one per CPU]. With the target on
-    /// the same machine, 1 leaves it more CPU: one thread spends less per request than
-    /// several that keep waking each other (docs/load.md, "Benchmark").
+    /// Worker threads of the generator (1 to 1024) [default: one per CPU]. 1 runs the whole
+    /// generator on one thread. With the target on the same machine, 1 leaves it more CPU:
+    /// one thread spends less per request than several that keep waking each other
+    /// (docs/load.md, "Benchmark").
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     #[command(flatten)]

@@ -121,8 +121,8 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
     let session = user.get_session_data_unchecked::<Session>();
     // An answer byte for byte the same as the last good one of this step is judged the same;
     // a query-only flow gets the same answer again and again.
-    let failure =
-        if session.is_last_good(step, status, &body) { None } else { judge(ctx, step, session, status, &body) };
+    let same = session.is_last_good(step, status, &body);
+    let failure = if same { None } else { judge(ctx, step, session, status, &body) };
     ctx.recorder.request_ended(step, ended, elapsed, failure.as_deref());
     ctx.recorder.answers.count(step, Some(status), if failure.is_some() { Outcome::Violation } else { Outcome::Ok });
     transport::tell_goose(user, step, sent, Some(status), failure.as_deref()).await?;
@@ -131,7 +131,11 @@ async fn send_measured(user: &mut GooseUser, ctx: &LoadContext, step: Step) -> R
     }
     let session = user.get_session_data_unchecked_mut::<Session>();
     session.remember(step, &body);
-    session.last_good = Some((step, status, body));
+    // Kept as a copy: the body shares the connection's read buffer, which the next answer is
+    // then read into again rather than into a new one. The same answer again is not copied.
+    if !same {
+        session.last_good = Some((step, status, bytes::Bytes::copy_from_slice(&body)));
+    }
     Ok(true)
 }
 
