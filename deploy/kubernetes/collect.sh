@@ -52,7 +52,7 @@ for ((k = 0; k < N; k++)); do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "no summary from shard(s) ${missing[*]} of $N: not merging a partial run" \
-    "(merge the others by hand if that is what you want: $H load merge $OUT/shard-*.json)" >&2
+    "(merge the others by hand if that is what you want: $H load merge --partial $OUT/shard-*.json)" >&2
   exit 3
 fi
 set -x

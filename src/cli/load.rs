@@ -188,6 +188,10 @@ pub struct MergeArgs {
     /// Write the merged HTML report (.html), repeatable.
     #[arg(long = "report-file", value_name = "FILE")]
     pub report_files: Vec<PathBuf>,
+    /// Merge even when some of the N shards' summaries are not given (the summary names them);
+    /// without it a partial run is refused, as it is not the run that was asked for.
+    #[arg(long)]
+    pub partial: bool,
 }
 
 impl MergeArgs {
@@ -199,7 +203,7 @@ impl MergeArgs {
                 return Err(crate::error::UsageError::Flag { flag: "--report-file", problem }.into());
             }
         }
-        let plan = MergePlan { files: self.files, thresholds, report_files: self.report_files };
+        let plan = MergePlan { files: self.files, thresholds, report_files: self.report_files, partial: self.partial };
         Ok((plan, LoadOutput { json: self.json.map(SummaryJson::from), ..LoadOutput::default() }))
     }
 }

@@ -4,8 +4,9 @@
 //! sums; rates are over the union of the shards' spans (earliest first request to latest last
 //! answer); the flow's thresholds and the command line's are evaluated on the whole.
 //!
-//! Summaries that do not belong together are refused: different flows, steps, targets, clients
-//! or shard counts, a shard given twice, a summary that is not a shard's.
+//! Summaries that do not belong together are refused: different flows, steps, targets, clients,
+//! shard counts or `--start-at`, a shard given twice, a summary that is not a shard's. So is a
+//! partial run (a shard of the N missing) unless `--partial` asks for it.
 
 use super::hdr::{self, histogram};
 use super::recorder::{Interval, MAX_SECONDS, Measured, MeasuredError, StepMeasured};
@@ -29,6 +30,8 @@ pub struct MergePlan {
     pub thresholds: Vec<Threshold>,
     /// HTML reports of the merged run.
     pub report_files: Vec<PathBuf>,
+    /// Merge even when shards are missing (`--partial`).
+    pub partial: bool,
 }
 
 /// Largest summary file read (a day-long run with every step writes a few hundred MB).
@@ -123,11 +126,16 @@ pub fn merge(plan: &MergePlan) -> Result<LoadSummary> {
         thresholds.push(threshold.clone());
     }
     let count = first.shard.count;
-    let merged = MergedFacts {
-        count,
-        shards: shards.iter().map(|s| s.shard.clone()).collect(),
-        missing: (0..count).filter(|k| !shards.iter().any(|s| s.shard.index == *k)).collect(),
-    };
+    let missing: Vec<u32> = (0..count).filter(|k| !shards.iter().any(|s| s.shard.index == *k)).collect();
+    if !missing.is_empty() && !plan.partial {
+        let names: Vec<String> = missing.iter().map(u32::to_string).collect();
+        return Err(refuse(format!(
+            "no summary of shard {} of {count}: a partial run is not the run that was asked for \
+             (--partial merges what is given)",
+            names.join(", ")
+        )));
+    }
+    let merged = MergedFacts { count, shards: shards.iter().map(|s| s.shard.clone()).collect(), missing };
     let facts = RunFacts {
         flow: &first.file.flow,
         target: &first.file.target,
@@ -208,6 +216,10 @@ fn check_together(shards: &[ShardSummary]) -> Result<()> {
         }
         if first.shard.total_users != other.shard.total_users {
             return Err(differ("--users", &first.shard.total_users, &other.shard.total_users));
+        }
+        if first.shard.start_at != other.shard.start_at {
+            let at = |s: &ShardFacts| s.start_at.clone().unwrap_or_else(|| "none".into());
+            return Err(differ("--start-at", &at(&first.shard), &at(&other.shard)));
         }
     }
     for pair in shards.windows(2) {
@@ -370,7 +382,11 @@ mod tests {
 
     fn plan(files: Vec<PathBuf>, thresholds: &[&str]) -> MergePlan {
         let thresholds = thresholds.iter().map(|t| Threshold::parse(t).unwrap()).collect();
-        MergePlan { files, thresholds, report_files: Vec::new() }
+        MergePlan { files, thresholds, report_files: Vec::new(), partial: false }
+    }
+
+    fn partial(files: Vec<PathBuf>) -> MergePlan {
+        MergePlan { partial: true, ..plan(files, &[]) }
     }
 
     #[test]
@@ -402,7 +418,7 @@ mod tests {
         let d = dir.path();
         let zero = shard(d, 0, 1..=3, |_| {});
         type Edit = fn(&mut Value);
-        let cases: [(Edit, &str); 7] = [
+        let cases: [(Edit, &str); 8] = [
             (|v| v["shard"]["count"] = json!(3), "shard counts (N) 2 and 3"),
             (|v| v["target"] = json!("http://127.0.0.1:2"), "targets http://127.0.0.1:1 and http://127.0.0.1:2"),
             (|v| v["flow_steps"] = json!(["query", "list"]), "ran different definitions of the flow query-only"),
@@ -410,6 +426,7 @@ mod tests {
             (|v| v["merged"] = json!({"count": 2}), "is already a merged summary"),
             (|v| v["steps"][0]["histogram"] = json!("HISTFAAAAA=="), "the query histogram is not valid"),
             (|v| v["shard"]["index"] = json!(5), "names shard 5/2, which cannot be"),
+            (|v| v["shard"]["start_at"] = json!("2026-12-04T10:00:00.000Z"), "--start-at none and 2026-12-04T10"),
         ];
         for (edit, why) in cases {
             let err = merge(&plan(vec![zero.clone(), shard(d, 1, 1..=3, edit)], &[])).unwrap_err();
@@ -422,6 +439,19 @@ mod tests {
         let log = d.join("kubectl-logs.txt");
         let line = std::fs::read_to_string(&zero).unwrap();
         std::fs::write(&log, format!("mfa-harness load · flow query-only\nPASSED\n{line}\n")).unwrap();
-        assert_eq!(merge(&plan(vec![log], &[])).unwrap().requests, 3, "a log whose last line is the summary");
+        assert_eq!(merge(&partial(vec![log])).unwrap().requests, 3, "a log whose last line is the summary");
+    }
+
+    #[test]
+    fn a_partial_run_is_merged_only_when_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = shard(dir.path(), 1, 1..=3, |_| {});
+        let err = merge(&plan(vec![one.clone()], &[])).unwrap_err();
+        assert!(matches!(err, crate::Error::Usage(UsageError::Merge { .. })), "{err}");
+        let err = err.to_string();
+        assert!(err.contains("no summary of shard 0 of 2") && err.contains("--partial"), "{err}");
+        let merged = merge(&partial(vec![one])).unwrap();
+        assert_eq!(merged.merged.as_ref().unwrap().missing, [0]);
+        assert_eq!(merged.requests, 3);
     }
 }

@@ -202,14 +202,18 @@ fn merge_refuses_shards_that_do_not_belong_together() {
     }
     let out = run(&["load", "merge", &path("a0.json"), "--report-file", &path("x.json")]);
     assert_eq!(out.status.code(), Some(2));
-    // One shard of two merges, and says which is missing.
+    // One shard of two is refused; with --partial it merges, and says which is missing.
     let out = run(&["load", "merge", &path("a0.json")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no summary of shard 1 of 2") && stderr.trim().lines().count() == 1, "{stderr}");
+    let out = run(&["load", "merge", "--partial", &path("a0.json")]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("merged 1 of 2 shards (0)") && text.contains("missing shards: 1"), "{text}");
     // A config file's [load] settings are a run's; `load merge` takes none of them.
     std::fs::write(path("c.toml"), "[load]\nusers = 4\nflow = \"lifecycle\"\n").unwrap();
-    let out = run(&["--config", &path("c.toml"), "load", "merge", &path("a0.json")]);
+    let out = run(&["--config", &path("c.toml"), "load", "merge", "--partial", &path("a0.json")]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
