@@ -114,7 +114,6 @@ pub fn merge(plan: &MergePlan) -> Result<LoadSummary> {
     shards.sort_by_key(|s| s.shard.index);
     let first = shards.first().ok_or_else(|| refuse("give the shards' JSON summaries".into()))?;
     check_together(&shards)?;
-    let measured = combine(&shards)?;
     let mut thresholds = Vec::new();
     for text in &first.file.flow_thresholds {
         let threshold = Threshold::parse(text)
@@ -136,6 +135,8 @@ pub fn merge(plan: &MergePlan) -> Result<LoadSummary> {
         )));
     }
     let merged = MergedFacts { count, shards: shards.iter().map(|s| s.shard.clone()).collect(), missing };
+    // Decoding every histogram is the costly part: only once the files are known to join.
+    let measured = combine(&shards)?;
     let facts = RunFacts {
         flow: &first.file.flow,
         target: &first.file.target,
